@@ -7,6 +7,11 @@ download fallback, ``convviz.models``).
 """
 from __future__ import annotations
 
+import os as _os
+
+# TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) is noise in a notebook.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 from .profiles import PROFILES, Profile, get_profile
 
 __version__ = "0.1.0"
