@@ -253,18 +253,16 @@ def _reachable(host=HOST, port=PORT, timeout=TIMEOUT_S):
 
 def _how_to(reason):
     """The not-found message: why, where we looked, how to provide the data."""
-    looked = "\n".join(f"    Keras cache: {d}/{{{', '.join(CACHE_NAMES)}}}"
-                       for d in _keras_datasets_dirs())
+    cache = _keras_datasets_dirs()
+    looked = "".join(f"\n    Keras cache: {d}/{{{', '.join(CACHE_NAMES)}}}" for d in cache)
     tool = Path(__file__).resolve().parents[2] / "shared" / "tools" / "cifar10_batches.py"
-    local = (f"\n  - build one from the local copy: {sys.executable} {tool} DIR, "
-             f"then set {ENV_VAR}=DIR" if tool.is_file() else "")
-    return (f"CIFAR-10 not found ({reason}).\nLooked in:\n"
-            f"    path= argument: not given\n    {ENV_VAR}: not set\n{looked}\n"
-            f"Provide it in one of these ways ({FORMS}):\n"
-            f"  - set the environment variable {ENV_VAR} to it\n"
-            f"  - pass load_cifar10(path=...)\n"
-            f"  - download {URL} on a machine with network and put it in "
-            f"{_keras_datasets_dirs()[0]}/{local}")
+    local = (f"\n  - or build one from the local copy: {sys.executable} {tool} DIR "
+             f"(then {ENV_VAR}=DIR)" if tool.is_file() else "")
+    return (f"CIFAR-10 not found ({reason}).\nLooked in:\n    path= argument: not given"
+            f"\n    {ENV_VAR}: not set{looked}\n"
+            f"To provide it, set the environment variable {ENV_VAR}, or pass "
+            f"load_cifar10(path=...), to {FORMS}:\n"
+            f"  - download {URL} where there is network (or put it in {cache[0]}/){local}")
 
 
 # --- unpacking an archive -------------------------------------------------------
@@ -312,7 +310,8 @@ def _unpack(archive, dest):
             while tar.fileobj.read(1 << 20):  # read to the end: gzip checks its CRC there
                 pass
     except (tarfile.TarError, OSError, EOFError, zlib.error) as err:
-        raise Cifar10Error(f"cannot unpack {archive}: {type(err).__name__}: {err} "
+        detail = str(err).splitlines()[0].rstrip(":")  # tarfile's "not a tar" lists every method
+        raise Cifar10Error(f"cannot unpack {archive}: {type(err).__name__}: {detail} "
                            "(truncated or corrupted? delete it and fetch it again)") from None
     missing = [f for f in FILES if f not in sizes]
     if missing:
@@ -383,7 +382,8 @@ def _read_batches(files):
         x[n:n + k] = data.reshape(k, 3, 32, 32).transpose(0, 2, 3, 1)
         y[n:n + k] = labels
         n += k
-        jpeg = jpeg or any(bytes(f).endswith(b".jpg") for f in batch.get(b"filenames", [])[:1])
+        first = (batch.get(b"filenames") or [b""])[0]
+        jpeg = jpeg or isinstance(first, bytes) and first.endswith(b".jpg")
         del batch, data
     x.resize((n, 32, 32, 3), refcheck=False)
     y.resize(n, refcheck=False)

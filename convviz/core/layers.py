@@ -10,7 +10,8 @@ notebook or a widget writes by hand when there is no model at all::
 is ``convviz.core.costs.KINDS``). ``config`` holds the arguments of the
 matching formula in ``convviz.core.costs``, named as Keras names them, so a
 Keras ``layer.get_config()`` can be passed as it is; keys a formula does not
-take are ignored. Shapes are channels-last and leave out the batch dimension.
+take are ignored. Shapes are channels-last and leave out the batch dimension,
+and so does ``config["axis"]`` (Keras counts the batch: its axis 3 is our axis 2).
 """
 from __future__ import annotations
 

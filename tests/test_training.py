@@ -1,0 +1,142 @@
+"""convviz.train: validation, run folders, and resuming after the kernel died."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+import convviz
+from convviz.profiles import PROFILES, get_profile
+
+TINY = textwrap.dedent("""
+    import keras
+    def tiny():
+        i = keras.Input((32, 32, 3))
+        h = keras.layers.Rescaling(1 / 255)(i)
+        h = keras.layers.Conv2D(4, 3, activation="relu")(h)
+        h = keras.layers.GlobalAveragePooling2D()(h)
+        return keras.Model(i, keras.layers.Dense(10)(h), name="tiny")
+""")
+exec(TINY)
+
+
+def _data(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
+    y = rng.integers(0, 10, n)
+    return (x, y), (x[: n // 4], y[: n // 4])
+
+
+def test_profiles_and_env_override(monkeypatch):
+    monkeypatch.delenv("CONVVIZ_PROFILE", raising=False)
+    assert get_profile().name == "class"
+    assert get_profile("quick").name == "quick"
+    monkeypatch.setenv("CONVVIZ_PROFILE", "quick")
+    assert get_profile("full").name == "quick"
+    monkeypatch.setenv("CONVVIZ_PROFILE", "huge")
+    with pytest.raises(ValueError, match="CONVVIZ_PROFILE.*'class', 'full', 'quick'"):
+        get_profile()
+    monkeypatch.delenv("CONVVIZ_PROFILE")
+    with pytest.raises(ValueError, match="unknown profile 'fast'"):
+        get_profile("fast")
+    assert PROFILES["quick"].train_size < PROFILES["class"].epochs * 1000
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda d: (((d[0][0][..., :1], d[0][1]), d[1])), r"x_train must have shape \(N, 32, 32, 3\)"),
+    (lambda d: (((d[0][0].astype("float32"), d[0][1]), d[1])), "x_train must be uint8"),
+    (lambda d: (((d[0][0], d[0][1] + 10), d[1])), r"y_train must be in 0\.\.9"),
+    (lambda d: ((d[0], (d[1][0], d[1][1][:3]))), "y_test must be a vector of 50"),
+    (lambda d: "nope", "data must be the result of convviz.data.load_cifar10"),
+])
+def test_bad_data_is_named(tmp_path, bad, message):
+    with pytest.raises(ValueError, match=message):
+        convviz.train(tiny(), bad(_data()), profile="quick", run_dir=tmp_path)
+
+
+def test_bad_arguments_are_named(tmp_path):
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        convviz.train(tiny(), _data(), profile="quick", epochs=0, run_dir=tmp_path)
+    with pytest.raises(ValueError, match="unknown profile 'slow'"):
+        convviz.train(tiny(), _data(), profile="slow", run_dir=tmp_path)
+    with pytest.raises(ValueError, match="model must output 10 classes"):
+        i = keras.Input((32, 32, 3))
+        m = keras.Model(i, keras.layers.Dense(3)(keras.layers.Flatten()(i)))
+        convviz.train(m, _data(), profile="quick", run_dir=tmp_path)
+
+
+def test_train_returns_figures_and_writes_run_folder(tmp_path):
+    r = convviz.train(tiny(), _data(), profile="quick", epochs=2, run_dir=tmp_path)
+    assert r.epochs == 2 and r.resumed_from == 0
+    assert len(r.history["test_accuracy"]) == 2 and 0 <= r.test_accuracy <= 1
+    assert r.test_accuracy == pytest.approx(r.history["test_accuracy"][-1])
+    assert r.wall_time > 0 and r.images_per_second > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "history.json", "model.weights.h5", "result.json", "state.json"]  # no temporary files left
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["epochs_done"] == 2 and state["profile"] == "quick"
+    # the learning rate followed the schedule down to (near) zero by the end
+    assert r.history["lr"][-1] < r.history["lr"][0] or r.history["lr"][0] == 0
+
+
+def test_calling_again_loads_instead_of_retraining(tmp_path, capsys):
+    convviz.train(tiny(), _data(), profile="quick", epochs=2, run_dir=tmp_path)
+    again = convviz.train(tiny(), _data(), profile="quick", epochs=2, run_dir=tmp_path)
+    assert again.resumed_from == 2
+    assert "already trained for 2 epochs" in capsys.readouterr().out
+    fresh = convviz.train(tiny(), _data(), profile="quick", epochs=2, run_dir=tmp_path, resume=False)
+    assert fresh.resumed_from == 0
+
+
+def test_a_killed_training_resumes_from_the_last_finished_epoch(tmp_path):
+    """The kernel dies mid-run (SIGKILL); the same call then continues where it stopped."""
+    script = TINY + textwrap.dedent(f"""
+        import numpy as np, convviz
+        rng = np.random.default_rng(0)
+        x = rng.integers(0, 256, (2000, 32, 32, 3), dtype=np.uint8); y = rng.integers(0, 10, 2000)
+        convviz.train(tiny(), ((x, y), (x[:100], y[:100])), profile="quick", epochs=40,
+                      run_dir={str(tmp_path)!r})
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    state = tmp_path / "state.json"
+    deadline = time.monotonic() + 240
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if state.exists() and json.loads(state.read_text())["epochs_done"] >= 2:
+                break
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done = json.loads(state.read_text())["epochs_done"]
+    assert 2 <= done < 40, "the run should have been killed mid-way"
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (2000, 32, 32, 3), dtype=np.uint8)
+    y = rng.integers(0, 10, 2000)
+    # Resume the same 40-epoch run, but interrupt it after one more epoch to keep the test
+    # short: the first epoch it trains must be the one after the last finished.
+    seen = []
+    model = tiny()
+    orig_fit = model.fit
+
+    def fit_once(*a, **k):
+        seen.append(k["initial_epoch"])
+        if len(seen) > 1:
+            raise KeyboardInterrupt
+        return orig_fit(*a, **k)
+
+    model.fit = fit_once
+    with pytest.raises(KeyboardInterrupt):
+        convviz.train(model, ((x, y), (x[:100], y[:100])), profile="quick", epochs=40, run_dir=tmp_path)
+    assert seen[0] == json.loads(state.read_text())["epochs_done"] - 1 == done
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert len(history["loss"]) == done + 1
+    assert not list(tmp_path.glob(".*tmp*")), "no half-written files after the kill"
