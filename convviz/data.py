@@ -116,9 +116,8 @@ def load_cifar10(path=None, subset=None, seed=0, download=True) -> Cifar10:
     x_test, y_test, jpeg = _read_batches([folder / "test_batch"])
     if sizes is not None:
         n_train, n_test = sizes
-        k_train = len(y_train) // 10 if n_train is None else n_train // 10
         if n_test == "scaled":
-            n_test = 10 * max(1, round(k_train * len(y_test) / len(y_train)))
+            n_test = 10 * max(1, round(n_train // 10 * len(y_test) / max(len(y_train), 1)))
         rng = np.random.default_rng(seed)
         if n_train is not None:
             keep = _balanced(y_train, n_train // 10, rng, "n_train", where)
@@ -281,6 +280,7 @@ def _extract(archive):
                            f"elsewhere (tar xzf) and point path= or {ENV_VAR} there") from None
     try:
         _unpack(archive, tmp)
+        tmp.chmod(0o755)  # mkdtemp made it private
         os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

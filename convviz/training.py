@@ -121,8 +121,53 @@ def augment_batch(images, pad: int = 4):
     return tf.where(flip[:, None, None, None], tf.reverse(out, axis=[2]), out)
 
 
+def augment_batch_numpy(images: np.ndarray, rng: np.random.Generator, pad: int = 4) -> np.ndarray:
+    """:func:`augment_batch` in numpy, for Keras backends other than TensorFlow."""
+    b, h, w = len(images), IMAGE_SHAPE[0], IMAGE_SHAPE[1]
+    padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    rows = rng.integers(0, 2 * pad + 1, b)[:, None] + np.arange(h)
+    cols = rng.integers(0, 2 * pad + 1, b)[:, None] + np.arange(w)
+    out = padded[np.arange(b)[:, None, None], rows[:, :, None], cols[:, None, :]]
+    flip = rng.random(b) < 0.5
+    out[flip] = out[flip, :, ::-1]
+    return out
+
+
+def _array_batches(x, y, batch_size: int, training: bool, augment: bool, seed: int | None):
+    """Batches from in-memory arrays as a ``keras.utils.PyDataset`` (JAX and PyTorch backends)."""
+    import keras
+
+    class ArrayBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__(workers=4 if training else 1, use_multiprocessing=False)
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(x)) if training else np.arange(len(x))
+            full = training and len(x) >= batch_size
+            self.n = len(x) // batch_size if full else -(-len(x) // batch_size)
+
+        def __len__(self):
+            return self.n
+
+        def __getitem__(self, i):
+            idx = np.sort(self.order[i * batch_size:(i + 1) * batch_size])
+            xb = x[idx]
+            if training and augment:
+                xb = augment_batch_numpy(xb, np.random.default_rng(self.rng.integers(1 << 31)))
+            return xb, y[idx]
+
+        def on_epoch_end(self):
+            if training:
+                self.order = self.rng.permutation(len(x))
+
+    return ArrayBatches()
+
+
 def make_dataset(x, y, batch_size: int, training: bool, augment: bool = True, seed: int | None = None):
-    """A ``tf.data.Dataset`` of (uint8 images, int labels) batches."""
+    """A ``tf.data.Dataset`` of (uint8 images, int labels) batches (a ``PyDataset`` on other backends)."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return _array_batches(x, y, batch_size, training, augment, seed)
     import tensorflow as tf
 
     ds = tf.data.Dataset.from_tensor_slices((x, y))
@@ -253,6 +298,34 @@ def _progress_callback(display: _Display, name: str, epochs: int, steps: int, ba
 # --------------------------------------------------------------------------- train
 
 
+def environment() -> dict:
+    """Keras, its backend and the devices it trains on, for the run's records."""
+    import keras
+
+    backend = keras.backend.backend()
+    info = {"keras": keras.__version__, "backend": backend, "machine": platform.machine(),
+            "cpus": os.cpu_count()}
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        info["backend_version"] = tf.__version__
+        gpus = tf.config.list_physical_devices("GPU")
+        info["gpus"] = [tf.config.experimental.get_device_details(g).get("device_name", g.name)
+                        for g in gpus]
+    elif backend == "jax":
+        import jax
+
+        info["backend_version"] = jax.__version__
+        info["gpus"] = [d.device_kind for d in jax.devices() if d.platform == "gpu"]
+    elif backend == "torch":
+        import torch
+
+        info["backend_version"] = torch.__version__
+        info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return info
+
+
+
 def _validate_args(epochs, batch_size, name):
     if epochs is not None and (not isinstance(epochs, (int, np.integer)) or epochs < 1):
         raise ValueError(f"epochs must be a positive integer; got {epochs!r}")
@@ -287,7 +360,6 @@ def train(model, data=None, *, profile: str | Profile | None = None, name: str |
     resume : continue from the last finished epoch of the same run when one is found.
     """
     import keras
-    import tensorflow as tf
 
     _validate_args(epochs, batch_size, name)
     prof = get_profile(profile)
@@ -360,9 +432,7 @@ def train(model, data=None, *, profile: str | Profile | None = None, name: str |
         state = {"fingerprint": fingerprint, "epochs_done": epoch + 1, "epochs": epochs,
                  "wall_time": prior_time + session_time, "profile": prof.name, "name": name,
                  "batch_size": batch_size, "n_train": len(x_train), "n_test": len(x_test),
-                 "params": int(model.count_params()), "tensorflow": tf.__version__,
-                 "keras": keras.__version__, "machine": platform.machine(),
-                 "devices": [d.device_type for d in tf.config.list_physical_devices()]}
+                 "params": int(model.count_params()), **environment()}
         _save_checkpoint(run_dir, model, state, history)
         display.text(f"`{name}` epoch {epoch + 1}/{epochs}: loss {history['loss'][-1]:.3f} · "
                      f"test accuracy {test_acc:.1%} · {train_time:.0f} s", force=True)

@@ -133,7 +133,7 @@ def test_path_forms_folder_parent_and_targz(cifar10_dir, tmp_path):
     assert as_folder.source.endswith("(cifar-10-batches-py)")
     assert as_parent.source.endswith("(folder holding cifar-10-batches-py)")
     assert as_tar.source.endswith("(cifar-10-python.tar.gz)")
-    assert as_tar.path == tmp_path / data.DIRNAME
+    assert as_tar.path == tmp_path / data.DIRNAME and as_tar.path.stat().st_mode & 0o777 == 0o755
     assert sorted(p.name for p in tmp_path.iterdir()) == [data.DIRNAME, data.ARCHIVE]
     for got in (as_parent, as_tar, load_cifar10(path=tmp_path)):  # unpacked copy reused
         for a, b in zip(got, as_folder):

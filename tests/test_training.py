@@ -140,3 +140,25 @@ def test_a_killed_training_resumes_from_the_last_finished_epoch(tmp_path):
     history = json.loads((tmp_path / "history.json").read_text())
     assert len(history["loss"]) == done + 1
     assert not list(tmp_path.glob(".*tmp*")), "no half-written files after the kill"
+
+
+def _is_shifted_crop(out, img, pad=4):
+    padded = np.pad(img, ((pad, pad), (pad, pad), (0, 0)))
+    for dy in range(2 * pad + 1):
+        for dx in range(2 * pad + 1):
+            crop = padded[dy:dy + 32, dx:dx + 32]
+            if np.array_equal(out, crop) or np.array_equal(out, crop[:, ::-1]):
+                return True
+    return False
+
+
+def test_augmentation_is_a_padded_crop_with_optional_flip():
+    from convviz.training import augment_batch, augment_batch_numpy
+
+    x = np.random.default_rng(1).integers(1, 256, (16, 32, 32, 3), dtype=np.uint8)
+    tf_out = np.asarray(augment_batch(x))
+    np_out = augment_batch_numpy(x, np.random.default_rng(0))
+    for out in (tf_out, np_out):
+        assert out.shape == x.shape and out.dtype == np.uint8
+        assert all(_is_shifted_crop(o, i) for o, i in zip(out, x))
+        assert not np.array_equal(out, x), "16 images all left unchanged: no augmentation happened"

@@ -1,0 +1,114 @@
+"""Control-change-to-redrawn latency of every convviz widget (p50 / p95, milliseconds).
+
+A change of a control's value redraws the widget synchronously (the figure is drawn and
+encoded to PNG before the assignment returns), so the time of the assignment is the latency
+a reader feels, less the transfer to the browser. Each widget has its controls moved through
+evenly spaced values, round-robin, ``--moves`` times; a move into a state the widget refuses
+(it shows a message) is counted apart.
+
+    python benchmarks/widget_latency.py [--moves 60] [--json out.json]
+
+Target: p95 < 100 ms for the analytic widgets (everything but the data-driven
+correlation, separable-fit and effective-field ones).
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import platform
+import time
+
+import numpy as np
+
+from convviz import widgets
+
+DATA_DRIVEN = {"correlation_widget", "separable_fit_widget", "effective_field_widget"}
+
+
+def sample_data(seed=0):
+    """Stand-ins for what the notebooks pass in: activations, trained weights, an image, ERFs."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(32, 16, 16, 32))
+    smooth = x + np.roll(x, 1, axis=1) + np.roll(x, 1, axis=2)
+    yy, xx = np.mgrid[:33, :33]
+    return {
+        "activations": {"block1": smooth, "block2": smooth[:, ::2, ::2] + 0.5 * smooth[:, ::2, ::2, ::-1]},
+        "kernel": rng.normal(size=(3, 3, 32, 64)),
+        "image": (rng.random((32, 32, 3)) * 255).astype(np.uint8),
+        "fields": {f"{n} x 3x3": (np.exp(-((yy - 16) ** 2 + (xx - 16) ** 2) / (2.0 * n)), [(3, 1, 1)] * n)
+                   for n in (2, 4, 8)},
+        "tables": {"MobileNet": {"Conv 1x1": (0.9486, 0.7491), "Conv DW 3x3": (0.0306, 0.0106),
+                                 "Conv 3x3": (0.0119, 0.0002), "Fully connected": (0.0018, 0.2424)},
+                   "other": {"Conv 3x3": (0.8, 0.5), "Fully connected": (0.2, 0.5)}},
+    }
+
+
+def all_widgets(data):
+    """Every factory of ``convviz.widgets``, built on ``data``, by name."""
+    return {
+        "filter_decomposition_widget": widgets.filter_decomposition_widget(),
+        "implied_kernel_widget": widgets.implied_kernel_widget(),
+        "separable_fit_widget": widgets.separable_fit_widget(data["kernel"]),
+        "correlation_widget": widgets.correlation_widget(data["activations"]),
+        "segment_diagram_widget": widgets.segment_diagram_widget(),
+        "branches_widget": widgets.branches_widget(),
+        "extreme_inception_widget": widgets.extreme_inception_widget(),
+        "receptive_field_widget": widgets.receptive_field_widget(data["image"]),
+        "receptive_depth_widget": widgets.receptive_depth_widget(),
+        "effective_field_widget": widgets.effective_field_widget(data["fields"]),
+        "layer_costs_widget": widgets.layer_costs_widget(data["tables"]),
+        "cost_comparison_widget": widgets.cost_comparison_widget(),
+        "cost_curves_widget": widgets.cost_curves_widget(),
+    }
+
+
+def moves(widget, n, per_control=6):
+    """``n`` (name, value) changes: each control in turn through evenly spaced values."""
+    plans = []
+    for name in widget.controls:
+        values = widget.options(name)
+        picks = [values[int(i)] for i in np.linspace(0, len(values) - 1, min(per_control, len(values)))]
+        plans.append([(name, v) for v in picks])
+    steps = [step for group in itertools.zip_longest(*plans) for step in group if step is not None]
+    return list(itertools.islice(itertools.cycle(steps), n))
+
+
+def measure(widget, n):
+    """Latencies (seconds) of ``n`` control changes, split into drawn and refused states."""
+    drawn, refused = [], []
+    for name, value in moves(widget, n):
+        control = widget.controls[name]
+        if control.value == value:  # no change, no redraw: nudge first
+            widget.render(**{name: widget.options(name)[0] if value != widget.options(name)[0]
+                             else widget.options(name)[-1]})
+        start = time.perf_counter()
+        control.value = value
+        elapsed = time.perf_counter() - start
+        (refused if widget.message.value else drawn).append(elapsed)
+    return drawn, refused
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--moves", type=int, default=60)
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args(argv)
+    results = {}
+    print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print(f"{'widget':32s} {'drawn':>5s} {'p50 ms':>7s} {'p95 ms':>7s} {'refused':>7s}  target")
+    for name, widget in all_widgets(sample_data()).items():
+        drawn, refused = measure(widget, args.moves)
+        p50, p95 = (1000 * np.percentile(drawn, q) for q in (50, 95))
+        target = "-" if name in DATA_DRIVEN else ("ok" if p95 < 100 else "SLOW")
+        results[name] = {"drawn": len(drawn), "p50_ms": round(p50, 1), "p95_ms": round(p95, 1),
+                         "refused": len(refused), "analytic": name not in DATA_DRIVEN}
+        print(f"{name:32s} {len(drawn):5d} {p50:7.1f} {p95:7.1f} {len(refused):7d}  {target}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return results
+
+
+if __name__ == "__main__":
+    main()

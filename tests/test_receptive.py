@@ -1,0 +1,253 @@
+"""Receptive fields: the arithmetic against closed forms, the Keras walker against gradients.
+
+The empirical receptive field of an output unit is the set of input pixels with a
+non-zero gradient, in a copy of the model with positive weights, zero biases,
+identity batch norms and a positive input, so nothing cancels and ReLUs pass.
+Max pooling routes its gradient to one pixel, so the gradient is taken through
+the model's linear twin, with each max pool replaced by the average pool of the
+same geometry; the receptive fields themselves are computed on the model as built.
+"""
+import os
+import subprocess
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
+
+from convviz.core import receptive as core
+
+# ---------------------------------------------------------------------------
+# Core arithmetic (no Keras)
+# ---------------------------------------------------------------------------
+
+small = st.integers(1, 6)
+
+
+@given(n=st.integers(1, 12), k=st.integers(1, 9))
+def test_stacked_stride1_convs_see_1_plus_n_times_k_minus_1(n, k):
+    field = core.Field()
+    for _ in range(n):
+        field = core.compose(field, k)
+    assert field.size == 1 + n * (k - 1) == core.closed_form([k] * n).size
+    assert field.stride == 1 and field.padding == 0
+
+
+@given(st.lists(st.tuples(small, st.integers(1, 3), st.integers(1, 3), st.integers(0, 4)),
+                min_size=1, max_size=6))
+def test_recursion_matches_closed_form(layers):
+    field = core.Field()
+    for k, s, d, p in layers:
+        field = core.compose(field, k, s, d, p)
+    assert field == core.closed_form(*zip(*layers))
+
+
+def test_known_networks_closed_form():
+    # AlexNet-style: 11/4, pool 3/2, 5, pool 3/2, 3, 3, 3, pool 3/2.
+    alexnet = core.closed_form([11, 3, 5, 3, 3, 3, 3, 3], [4, 2, 1, 2, 1, 1, 1, 2])
+    assert (alexnet.size, alexnet.stride) == (195, 32)
+    # Three dilated 3x3 convs, dilations 1, 2, 4 (the WaveNet/DeepLab growth): 1+2+4+8.
+    assert core.closed_form([3, 3, 3], dilations=[1, 2, 4]).size == 15
+
+
+@pytest.mark.parametrize("n, k, s, d, padding, expected", [
+    (224, 3, 2, 1, "same", (0, 1)),   # even input, stride 2: the extra pixel goes after
+    (7, 3, 2, 1, "same", (1, 1)),
+    (10, 3, 1, 2, "same", (2, 2)),    # dilation 2: span 5
+    (5, 4, 1, 1, "same", (1, 2)),
+    (9, 1, 3, 1, "same", (0, 0)),
+    (9, 3, 3, 1, "same", (0, 0)),     # ceil(9/3)=3 windows fit exactly
+    (8, 3, 1, 1, "valid", (0, 0)),
+    (8, 3, 1, 1, (1, 2), (1, 2)),
+    (8, 1, 1, 1, -2, (-2, -2)),
+])
+def test_resolve_padding(n, k, s, d, padding, expected):
+    assert core.resolve_padding(n, k, s, d, padding) == expected
+
+
+@given(n=st.integers(1, 60), k=small, s=st.integers(1, 4), d=st.integers(1, 3))
+def test_same_padding_keeps_ceil_n_over_s(n, k, s, d):
+    assert core.output_size(n, k, s, d, "same") == -(-n // s)
+
+
+def test_window_unclipped_and_clipped():
+    field = core.Field(size=7, stride=2, padding=3)
+    assert field.window(0) == (-3, 4)
+    assert field.window(5) == (7, 14)
+    assert field.window(0, n=12) == (0, 4)
+    assert field.window(5, n=12) == (7, 12)
+
+
+def test_visible_drops_padding_and_keeps_dilation_holes():
+    # kernel 3, dilation 3, 'same' on 10 pixels: pad 3 before.
+    assert core.visible({0}, 3, 1, 3, 3, n=10) == {0, 3}
+    assert core.visible({5}, 3, 1, 3, 3, n=10) == {2, 5, 8}
+    assert core.visible({0, 1}, 2, 4, 1, 0, n=8) == {0, 1, 4, 5}
+
+
+def test_merge_aligned_takes_largest():
+    fields = [core.Field(1, 1, 0), core.Field(5, 1, 2), core.Field(3, 1, 1)]
+    assert core.merge(fields, n=10) == (core.Field(5, 1, 2), True, "")
+
+
+def test_merge_same_stride_different_centres_is_union_and_flagged():
+    # ResNet-v1 downsampling: 3x3/2 'same' on an even map (pad 0 before) + 1x1/2 shortcut.
+    field, aligned, note = core.merge([core.Field(3, 2, 0), core.Field(1, 2, 0)], n=8)
+    assert field == core.Field(3, 2, 0) and not aligned
+    assert "misaligned" in note and "1 px" in note
+    field, aligned, _ = core.merge([core.Field(3, 1, 0), core.Field(3, 1, 2)], n=8)
+    assert field == core.Field(5, 1, 2) and not aligned  # windows [0,3) and [-2,1): union [-2,3)
+
+
+def test_merge_different_strides_is_not_guessed():
+    field, aligned, note = core.merge([core.Field(2, 2, 0), core.Field(9, 1, 0)], n=8)
+    assert field is None and not aligned and "strides [1, 2]" in note
+    assert core.merge([core.Field(16, 2, 0), core.Field(16, 1, 0)], n=1)[:2] == (core.Field(16, 2, 0), True)
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda: core.resolve_padding(8, 3, padding="full"), "padding"),
+    (lambda: core.resolve_padding(0, 3), "n"),
+    (lambda: core.output_size(4, 3, 1, 2, "valid"), "n=4"),
+    (lambda: core.compose(core.Field(), 0), "kernel"),
+    (lambda: core.compose(core.Field(), 3, stride=1.5), "stride"),
+    (lambda: core.closed_form([3, 3], strides=[1]), "strides"),
+    (lambda: core.merge([]), "fields"),
+])
+def test_bad_input_names_the_argument(call, argument):
+    with pytest.raises(ValueError, match=argument):
+        call()
+
+
+def test_core_does_not_import_tensorflow():
+    code = ("import sys, convviz.core.receptive; "
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------------------
+# Keras models against their empirical receptive fields
+# ---------------------------------------------------------------------------
+
+keras = pytest.importorskip("keras")
+tf = pytest.importorskip("tensorflow")
+from convviz.models import receptive as mrf  # noqa: E402
+
+
+def make_positive(model):
+    """Constant positive kernels (1/fan-in), zero biases, identity batch norms."""
+    for layer in model.layers:
+        for w in layer.weights:
+            name = w.path.split("/")[-1]
+            value = np.zeros(w.shape)
+            if name in ("kernel", "depthwise_kernel", "pointwise_kernel"):
+                fan_in = np.prod(w.shape[:-1]) if name != "depthwise_kernel" else np.prod(w.shape[:2])
+                value = np.full(w.shape, 1.0 / fan_in)
+            elif name in ("gamma", "moving_variance"):
+                value = np.ones(w.shape)
+            w.assign(value.astype(w.dtype))
+    return model
+
+
+def linear_twin(model):
+    """``model`` with max pools swapped for average pools of the same geometry."""
+    def swap(layer):
+        if isinstance(layer, keras.layers.MaxPooling2D):
+            return keras.layers.AveragePooling2D(layer.pool_size, layer.strides, layer.padding,
+                                                 name=layer.name, dtype=layer.dtype_policy)
+        return layer.__class__.from_config(layer.get_config())
+    return make_positive(keras.models.clone_model(model, clone_function=swap))
+
+
+def seen(model, layer, units, x):
+    """Input masks (H, W) of non-zero gradient, one per output unit of ``layer``."""
+    sub = keras.Model(model.inputs, model.get_layer(layer).output)
+    x = tf.constant(np.repeat(x[None], len(units), axis=0))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = sub(x, training=False)
+        total = tf.add_n([tf.reduce_sum(y[b, i, j]) for b, (i, j) in enumerate(units)])
+    return tape.gradient(total, x).numpy().sum(axis=-1) > 0
+
+
+def check_units(model, twin, layer, units, x):
+    """Empirical field of each unit == input_pixels, and agrees with the field's window."""
+    height, width = x.shape[:2]
+    field = mrf.receptive_fields(model)[layer]
+    for (i, j), mask in zip(units, seen(twin, layer, units, x)):
+        rows, cols = mrf.input_pixels(model, layer, (i, j))
+        expected = np.zeros_like(mask)
+        expected[np.ix_(rows, cols)] = True
+        assert np.array_equal(mask, expected), (layer, (i, j))
+        # The field's window: it holds the pixels seen, and where a side lies inside
+        # the input, that side is reached exactly (this checks size and padding).
+        for axis, (pos, n, hit) in enumerate(zip((i, j), (height, width), (rows, cols))):
+            start, stop = field.fields[axis].window(pos)
+            assert start <= hit.min() and hit.max() < stop
+            assert start < 0 or hit.min() == start, (layer, axis, pos)
+            assert stop > n or hit.max() == stop - 1, (layer, axis, pos)
+        assert mrf.input_window(model, layer, (i, j)) == tuple(
+            (int(h.min()), int(h.max()) + 1) for h in (rows, cols))
+
+
+@st.composite
+def architectures(draw):
+    """A tiny random stack of Conv2D / DepthwiseConv2D / MaxPool / AveragePool."""
+    shape = (draw(st.integers(16, 40)), draw(st.integers(16, 40)))
+    size = list(shape)
+    layers = []
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["conv", "depthwise", "max", "avg"]))
+        kernel = (draw(st.integers(1, 5)), draw(st.integers(1, 5)))
+        strides = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+        if kind == "depthwise":  # TF's depthwise kernel: equal strides only
+            strides = (strides[0], strides[0])
+        dilation = (1, 1)
+        if kind in ("conv", "depthwise") and strides == (1, 1):  # TF: not both above 1
+            dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+        padding = draw(st.sampled_from(["valid", "same"]))
+        spans = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
+        if padding == "valid" and any(n < span for n, span in zip(size, spans)):
+            padding = "same"
+        size = [-(-n // s) if padding == "same" else (n - span) // s + 1
+                for n, s, span in zip(size, strides, spans)]
+        layers.append((kind, kernel, strides, dilation, padding))
+    return shape, layers
+
+
+def build(shape, layers, linear=False):
+    x = inputs = keras.Input((*shape, 1), dtype="float64")
+    for index, (kind, kernel, strides, dilation, padding) in enumerate(layers):
+        if kind == "conv":
+            layer = keras.layers.Conv2D(2, kernel, strides, padding, dilation_rate=dilation)
+        elif kind == "depthwise":
+            layer = keras.layers.DepthwiseConv2D(kernel, strides, padding, dilation_rate=dilation)
+        else:
+            pool = keras.layers.AveragePooling2D if linear or kind == "avg" else keras.layers.MaxPooling2D
+            layer = pool(kernel, strides, padding)
+        config = {**layer.get_config(), "dtype": "float64", "name": f"layer{index}"}
+        x = layer.__class__.from_config(config)(x)
+    return make_positive(keras.Model(inputs, x))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(architectures())
+def test_random_architectures_match_gradients(arch):
+    shape, layers = arch
+    model = build(shape, layers)
+    twin = build(shape, layers, linear=True) if any(k == "max" for k, *_ in layers) else model
+    table = mrf.rf_table(model)
+    assert [row["output_shape"] for row in table] == [tuple(l.output.shape[1:]) for l in model.layers]
+    last = model.layers[-1].name
+    h, w = model.output.shape[1:3]
+    units = [(h // 2, w // 2), (0, 0), (h - 1, w - 1), (0, w - 1)]
+    check_units(model, twin, last, units, np.ones((*shape, 1)))
+    if twin is not model:  # the max pools themselves see no more than the field
+        x = np.random.default_rng(0).uniform(0.5, 1.0, (*shape, 1))
+        for (i, j), mask in zip(units, seen(model, last, units, x)):
+            (r0, r1), (c0, c1) = mrf.input_window(model, last, (i, j))
+            assert not mask[:r0].any() and not mask[r1:].any()
+            assert not mask[:, :c0].any() and not mask[:, c1:].any()
