@@ -118,7 +118,10 @@ def main(argv=None) -> int:
     for w in caught:
         if issubclass(w.category, UserWarning):
             print(f"convviz: warning: {w.message}", file=sys.stderr)
-    print(text)
+    try:
+        print(text)
+    except BrokenPipeError:  # `convviz costs X | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
