@@ -176,6 +176,21 @@ def test_unknown_layers_are_listed_and_warned_never_zero_in_silence():
     assert any(d["kind"] == "Unknown" and d["mult_adds"] is None for d in report.by_kind())
 
 
+def test_a_formula_that_disagrees_with_keras_is_unknown_not_wrong():
+    class Flatten(layers.Layer):  # a user's layer that shares a Keras name, not its meaning
+        def call(self, x):
+            return keras.ops.reshape(x, (-1, x.shape[1], x.shape[2] * x.shape[3]))
+
+        def compute_output_shape(self, shape):
+            return (shape[0], shape[1], shape[2] * shape[3])
+
+    x = keras.Input((4, 4, 3))
+    model = keras.Model(x, Flatten(name="rows")(x))
+    with pytest.warns(UserWarning, match="rows"):
+        report = model_costs(model)
+    assert report.unknown == ["rows"] and "disagrees with Keras" in report.rows[-1]["note"]
+
+
 def test_strides_that_skip_input():
     x = keras.Input((8, 8, 4))
     model = keras.Model(x, layers.Conv2D(4, 1, strides=2, name="shortcut")(x))

@@ -33,7 +33,9 @@ def channel_correlation(activations):
     std = np.sqrt((x ** 2).mean(axis=0))
     varies = _varies(std, np.abs(a).max(axis=(0, 1, 2)))
     z = x / np.where(varies, std, 1.0)
-    return np.where(np.outer(varies, varies), z.T @ z / len(x), 0.0)
+    # einsum, not z.T @ z: a multi-threaded BLAS can stall for ~0.5 s on this small product
+    # when the cores are busy, and the widgets recompute it on every change.
+    return np.where(np.outer(varies, varies), np.einsum("ni,nj->ij", z, z) / len(x), 0.0)
 
 
 def spatial_autocorrelation(activations, max_offset=4):

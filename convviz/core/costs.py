@@ -76,7 +76,7 @@ def _shape(shape, arg: str = "input_shape", rank: int | None = 3) -> tuple:
     ok = isinstance(shape, (tuple, list)) and len(shape) >= 1 and all(
         isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape)
     if not ok or (rank is not None and len(shape) != rank):
-        what = f"a tuple of {rank} positive ints (H, W, C)" if rank == 3 else "a tuple of positive ints"
+        what = "a tuple of 3 positive ints (H, W, C)" if rank == 3 else "a tuple of positive ints"
         raise ValueError(f"{arg} must be {what}; got {shape!r}")
     return tuple(shape)
 
@@ -165,7 +165,7 @@ def conv2d(input_shape, filters, kernel_size, strides=1, padding="same", dilatio
 
 def depthwise_conv2d(input_shape, kernel_size, strides=1, padding="same", dilation_rate=1,
                      depth_multiplier=1, use_bias=True, allow_gaps=False) -> Cost:
-    """One spatial filter per input channel (``depth_multiplier`` of them): a conv2d with groups=C."""
+    """``depth_multiplier`` spatial filters per input channel: a conv2d with groups=C."""
     c = _shape(input_shape)[2]
     m = _positive(depth_multiplier, "depth_multiplier")
     return conv2d(input_shape, filters=c * m, kernel_size=kernel_size, strides=strides,
@@ -388,9 +388,6 @@ def _call(fn, layer: Layer, first, **overrides) -> Cost:
     names = _arguments(fn)
     settings = {k: v for k, v in layer.config.items() if k in names}
     settings.update(overrides)
-    for key in ("kernel_size", "strides", "dilation_rate", "pool_size"):
-        if isinstance(settings.get(key), list):
-            settings[key] = tuple(settings[key])
     return fn(first, **settings)
 
 
@@ -399,8 +396,7 @@ def conv_label(kernel_size, input_shape, groups=1) -> str:
 
     A 1x1 convolution over a 1x1 map is a fully connected layer, and is named so.
     """
-    kh, kw = _pair(tuple(kernel_size) if isinstance(kernel_size, list) else kernel_size,
-                   "kernel_size")
+    kh, kw = _pair(kernel_size, "kernel_size")
     h, w, c = _shape(input_shape)
     if (kh, kw) == (1, 1) and (h, w) == (1, 1) and groups == 1:
         return "Fully connected"
@@ -453,12 +449,15 @@ def _norm(fn, **overrides):
         fn, L, L.input_shape, **{k: v(L, o) for k, v in overrides.items()}))]
 
 
-ELEMENTWISE_KINDS = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Divide",
-                "TrueDivide", "CustomScaleLayer")
-SHAPE_KEEPING_KINDS = ("InputLayer", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Dropout",
-                  "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "Rescaling",
-                  "Identity", "StochasticDepth", "Sigmoid", "Relu", "Relu6", "HardSigmoid",
-                  "HardSwish", "Swish", "Silu", "Gelu", "Tanh")
+# Kinds that cost nothing: element-wise merges (Keras layers, and Keras ops such as x + y),
+# and layers that keep the shape (activations, dropout, rescaling, a channel shuffle...).
+ELEMENTWISE_KINDS = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
+                     "Divide", "TrueDivide", "CustomScaleLayer")
+SHAPE_KEEPING_KINDS = ("InputLayer", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax",
+                       "Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout",
+                       "Rescaling", "Identity", "StochasticDepth", "Sigmoid", "Relu", "Relu6",
+                       "HardSigmoid", "HardSwish", "Swish", "Silu", "Gelu", "Tanh",
+                       "ChannelShuffle")
 
 _RULES = {
     "Conv2D": _conv,
@@ -495,7 +494,8 @@ def layer_parts(layer: Layer, include_bias=True, include_batchnorm=True,
     Raises ValueError for a kind not in :data:`KINDS`.
     """
     if not isinstance(layer, Layer):
-        raise ValueError(f"layer must be a convviz.core.layers.Layer; got {type(layer).__name__}")
+        raise ValueError(f"layer must be a convviz.core.layers.Layer; "
+                         f"got {type(layer).__name__}")
     if layer.kind not in _RULES:
         raise ValueError(f"no cost formula for layer kind {layer.kind!r}; known kinds: "
                          f"{', '.join(KINDS)}")

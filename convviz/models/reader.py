@@ -101,7 +101,7 @@ class CostReport:
         lines = [f"Model: {self.model}", head, "-" * len(head)]
         for r in self.rows:
             ops = "?" if r["mult_adds"] is None else f"{scale * r['mult_adds']:,}"
-            share = "" if r["share"] is None else f"{100 * r['share']:.1f}%"
+            share = f"{100 * r['share']:.1f}%" if r["mult_adds"] else ""
             lines.append(f"{r['name']:<{name_w}}  {r['type']:<{type_w}}  "
                          f"{str(r['output_shape']):<16}{r['params']:>12,}  {ops:>15}  "
                          f"{share:>6}  {r['note']}".rstrip())
@@ -162,6 +162,38 @@ def _validate(unit, include_bias, include_batchnorm, allow_gaps):
                          f"got {include_batchnorm!r}")
 
 
+def _gap_note(node: Node, layer: Layer, allow_gaps: bool) -> str:
+    """A note when a window's stride skips input pixels; ValueError unless allowed."""
+    if node.kind not in _WINDOWED:
+        return ""
+    c = layer.config
+    window = c.get("kernel_size", c.get("pool_size"))
+    lost = costs.unseen_fraction(window, c.get("strides") or window, c.get("dilation_rate", 1))
+    if lost and not allow_gaps:
+        raise ValueError(f"layer {node.name!r}: strides {c.get('strides')} skip input "
+                         f"(larger than the kernel extent of {window}); allowed with "
+                         "allow_gaps=True")
+    return f"stride skips {100 * lost:.0f}% of input pixels" if lost else ""
+
+
+def _price(node: Node, conventions: dict) -> tuple[list, str]:
+    """(Table 2 label, Cost) parts of one node and its note; mult_adds None when unknown."""
+    is_layer = _is_layer(node.layer)
+    pure = node.kind in costs.ELEMENTWISE_KINDS or node.kind in costs.SHAPE_KEEPING_KINDS
+    if node.kind in costs.KINDS and (is_layer or pure):  # Keras ops (x + y) only when pure
+        layer = describe(node)
+        note = _gap_note(node, layer, conventions["allow_gaps"])
+        parts = costs.layer_parts(layer, **conventions)
+        if tuple(parts[-1][1].output_shape) == tuple(node.output_shape):
+            return parts, note
+        why = f"formula's output shape {parts[-1][1].output_shape} disagrees with Keras"
+    else:
+        why = "no cost formula"
+    params = node.layer.count_params() if is_layer and node.layer.built else 0
+    return ([("Unknown", costs.Cost(params, None, node.output_shape))],
+            f"unknown layer ({why}): mult-adds not counted, params as Keras counts them")
+
+
 def model_costs(model, unit="mult_adds", include_bias=True, include_batchnorm=True,
                 allow_gaps=True) -> CostReport:
     """Parameters and mult-adds of every layer call of a Keras ``model``.
@@ -171,64 +203,35 @@ def model_costs(model, unit="mult_adds", include_bias=True, include_batchnorm=Tr
     ``allow_gaps=False``) a stride that skips input.
     """
     _validate(unit, include_bias, include_batchnorm, allow_gaps)
-    pure_kinds = set(costs.ELEMENTWISE_KINDS) | set(costs.SHAPE_KEEPING_KINDS)
-    rows, parts, owner, unknown, gaps = [], [], {}, [], []
-    for node in flatten(model):
-        layer = describe(node)
-        is_layer = _is_layer(node.layer)
-        note = ""
-        known = node.kind in costs.KINDS and (is_layer or node.kind in pure_kinds)
-        if known and node.kind in _WINDOWED:
-            c = layer.config
-            window = c.get("kernel_size", c.get("pool_size"))
-            lost = costs.unseen_fraction(window, c.get("strides") or window,
-                                         c.get("dilation_rate", 1))
-            if lost and not allow_gaps:
-                raise ValueError(f"layer {node.name!r}: strides {c.get('strides')} skip input "
-                                 f"(larger than the kernel extent of {window}); allowed with "
-                                 "allow_gaps=True")
-            if lost:
-                note = f"stride skips {100 * lost:.0f}% of input pixels"
-                gaps.append(node.name)
-        if known:
-            layer_parts = costs.layer_parts(layer, include_bias=include_bias,
-                                            include_batchnorm=include_batchnorm,
-                                            allow_gaps=allow_gaps)
-        else:
-            params = node.layer.count_params() if is_layer and node.layer.built else 0
-            layer_parts = [("Unknown", costs.Cost(params, None, node.output_shape))]
-            note = "unknown layer: mult-adds not counted, params as Keras counts them"
-            unknown.append(node.name)
-        first = owner.setdefault(id(node.layer), node.name)
-        if first != node.name:  # a shared layer called again: weights counted once
-            layer_parts = [(label, costs.Cost(0, c.mult_adds, c.output_shape))
-                           for label, c in layer_parts]
-            note = f"weights shared with {first}"
-        out_shape = layer_parts[-1][1].output_shape
-        if known and tuple(out_shape) != tuple(node.output_shape):
-            raise RuntimeError(f"layer {node.name!r}: formula gives output shape {out_shape}, "
-                               f"Keras {node.output_shape}; please report this")
-        params = sum(c.params for _, c in layer_parts)
-        mult_adds = None if not known else sum(c.mult_adds for _, c in layer_parts)
-        rows.append({"name": node.name, "type": node.kind,
-                     "output_shape": tuple(node.output_shape), "params": params,
-                     "mult_adds": mult_adds, "note": note})
-        parts += [(label, c.params, c.mult_adds) for label, c in layer_parts]
     conventions = {"include_bias": include_bias, "include_batchnorm": include_batchnorm,
                    "allow_gaps": allow_gaps}
+    rows, all_parts, owner = [], [], {}
+    for node in flatten(model):
+        parts, note = _price(node, conventions)
+        first = owner.setdefault(id(node.layer), node.name)
+        if first != node.name:  # a shared layer called again: weights counted once
+            parts = [(label, costs.Cost(0, c.mult_adds, c.output_shape)) for label, c in parts]
+            note = f"weights shared with {first}" + (f"; {note}" if note else "")
+        unknown = parts[0][1].mult_adds is None
+        rows.append({"name": node.name, "type": node.kind,
+                     "output_shape": tuple(node.output_shape),
+                     "params": sum(c.params for _, c in parts),
+                     "mult_adds": None if unknown else sum(c.mult_adds for _, c in parts),
+                     "share": None, "params_share": None, "note": note})
+        all_parts += [(label, c.params, c.mult_adds) for label, c in parts]
     report = CostReport(model=getattr(model, "name", ""), rows=rows, unit=unit,
-                        conventions=conventions, parts=parts)
+                        conventions=conventions, parts=all_parts)
     total_m, total_p = report.total_mult_adds, report.total_params
     for r in rows:
-        r["share"] = None if r["mult_adds"] is None else (
-            r["mult_adds"] / total_m if total_m else 0.0)
+        if r["mult_adds"] is not None:
+            r["share"] = r["mult_adds"] / total_m if total_m else 0.0
         r["params_share"] = r["params"] / total_p if total_p else 0.0
         if unit == "flops":
             r["flops"] = None if r["mult_adds"] is None else 2 * r["mult_adds"]
-    if unknown:
-        warnings.warn(f"{len(unknown)} layer(s) have no cost formula and are listed as "
-                      f"unknown (mult-adds not counted): {', '.join(unknown)}",
-                      UserWarning, stacklevel=2)
+    if report.unknown:
+        warnings.warn(f"{len(report.unknown)} layer(s) are listed as unknown (mult-adds not "
+                      f"counted): {', '.join(report.unknown)}", UserWarning, stacklevel=2)
+    gaps = [r["name"] for r in rows if "stride skips" in r["note"]]
     if gaps:
         warnings.warn(f"stride larger than the kernel extent (input pixels skipped) in: "
                       f"{', '.join(gaps)}", UserWarning, stacklevel=2)

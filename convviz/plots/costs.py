@@ -5,6 +5,7 @@ change it. Every number comes from :mod:`convviz.core.costs` / :mod:`convviz.cor
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import NullLocator
 
 from ..core import costs, spectrum
 from ._common import count, new_figure
@@ -123,6 +124,9 @@ def cost_curves(input_shape, filters, kernel_size, alpha=1.0, rho=1.0, segments=
     ax_g.plot([segments], [rel[i, 1]], "o", ms=10, mfc="none", mec="C3", gid="segments-current")
     ax_g.set(xscale="log", xlabel="segments g", ylim=(0, 1.05),
              title=f"g = {segments}: mult-adds ×{rel[i, 1]:.2f} of g = 1")
+    shown = gs[np.unique(np.linspace(0, len(gs) - 1, min(len(gs), 5)).round().astype(int))]
+    ax_g.set_xticks(shown, [str(g) for g in shown])
+    ax_g.xaxis.set_minor_locator(NullLocator())
     ax_g.legend(fontsize=7)
     for ax in (ax_a, ax_r, ax_g):
         ax.title.set_fontsize(9)

@@ -60,7 +60,7 @@ def filter_decomposition(input_shape, filters, kernel_size, depth_multiplier=1, 
     cmp = costs.standard_vs_separable(input_shape, filters, k, strides=strides,
                                       depth_multiplier=m, use_bias=False)
     std, dw, pw, sep = cmp["standard"], cmp["depthwise"], cmp["pointwise"], cmp["separable"]
-    fig = new_figure(fig, figsize)
+    fig = new_figure(fig, figsize, left=0.01, right=0.99, bottom=0.02, top=0.9)
     ax = fig.subplots()
     size = 0.35 * k
     x = _row(ax, 0, filters, size, _depth(c_in), COLORS["standard"], "standard", k,
@@ -89,6 +89,12 @@ def filter_decomposition(input_shape, filters, kernel_size, depth_multiplier=1, 
     return fig
 
 
+def _beside(fig, ax):
+    """A slim colour-bar axes just right of ``ax``'s box."""
+    box = ax.get_position()
+    return fig.add_axes((box.x1 + 0.01, box.y0 + 0.1 * box.height, 0.01, 0.8 * box.height))
+
+
 def _mosaic(ax, kernel, limit, title, xlabel, ylabel):
     image = ax.imshow(kernel_mosaic(kernel), cmap="RdBu_r", vmin=-limit, vmax=limit,
                       interpolation="nearest")
@@ -112,7 +118,7 @@ def implied_kernel(depthwise, pointwise, *, fig=None, figsize=(10, 3.6)):
     depthwise = np.asarray(depthwise, dtype=float)
     pointwise = np.asarray(pointwise, dtype=float).reshape(full.shape[2] * depthwise.shape[3], -1)
     k, _, c_in, m = depthwise.shape
-    fig = new_figure(fig, figsize)
+    fig = new_figure(fig, figsize, left=0.05, right=0.93, bottom=0.14, top=0.8, wspace=0.3)
     ax_d, ax_p, ax_k = fig.subplots(1, 3, width_ratios=[c_in * (k + 1), pointwise.shape[1] + 2,
                                                          c_in * (k + 1)])
     _mosaic(ax_d, depthwise, symmetric_limit(depthwise), f"depthwise D  {k}×{k}×{c_in}×{m}",
@@ -125,7 +131,7 @@ def implied_kernel(depthwise, pointwise, *, fig=None, figsize=(10, 3.6)):
     ax_p.tick_params(labelsize=6)
     image = _mosaic(ax_k, full, symmetric_limit(full), f"implied K  {k}×{k}×{c_in}×{full.shape[3]}",
                     "input channel c", "output filter o")
-    fig.colorbar(image, ax=ax_k, shrink=0.8)
+    fig.colorbar(image, cax=_beside(fig, ax_k))
     fig.suptitle("K[i, j, c, o] = Σ_m D[i, j, c, m] · P[c·M + m, o]: every filter of K is a mix "
                  "of the same per-channel spatial patterns", fontsize=9)
     return fig
@@ -154,12 +160,12 @@ def separable_fit(kernel, depth_multiplier=1, *, input_hw=(32, 32), max_channels
     error = float(errors[list(ms).index(depth_multiplier)])
     shown = (slice(None), slice(None), slice(max_channels), slice(max_filters))
     limit = symmetric_limit(kernel[shown])
-    fig = new_figure(fig, figsize)
-    ax_w, ax_a, ax_e = fig.subplots(1, 3)
+    fig = new_figure(fig, figsize, left=0.05, right=0.98, bottom=0.15, top=0.8, wspace=0.5)
+    ax_w, ax_a, ax_e = fig.subplots(1, 3, width_ratios=[1, 1, 1.2])
     _mosaic(ax_w, kernel[shown], limit, "original W", "input channel", "filter")
     image = _mosaic(ax_a, approx[shown], limit, f"separable, M = {depth_multiplier}",
                     "input channel", "filter")
-    fig.colorbar(image, ax=[ax_w, ax_a], shrink=0.8)
+    fig.colorbar(image, cax=_beside(fig, ax_a))
     ax_e.plot(ms, errors, "o-", color="C0", gid="error-curve")
     ax_e.plot([depth_multiplier], [error], "o", ms=10, mfc="none", mec="C3", gid="chosen")
     for mm, e, p in zip(ms, errors, params):

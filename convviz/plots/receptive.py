@@ -69,7 +69,7 @@ def receptive_field_growth(layers, image=None, *, input_size=(32, 32), depth=Non
     if not 1 <= depth <= len(layers):
         raise ValueError(f"depth must be in [1, {len(layers)}]; got {depth}")
     rows, cols = _walk(layers, h, padding), _walk(layers, w, padding)
-    fig = new_figure(fig, figsize)
+    fig = new_figure(fig, figsize, left=0.04, right=0.83, bottom=0.08, top=0.86, wspace=0.15)
     axes = fig.subplots(1, 2 if image is not None else 1, squeeze=False)[0]
     colors = [f"C{i % 10}" for i in range(depth)]
 
@@ -116,7 +116,7 @@ def receptive_field_vs_depth(max_depth=8, kernel_sizes=(3, 5, 7), channels=64, *
     kernel_sizes = sorted(int(k) for k in kernel_sizes)
     if not kernel_sizes or kernel_sizes[0] < 2:
         raise ValueError(f"kernel_sizes must be integers >= 2; got {kernel_sizes}")
-    fig = new_figure(fig, figsize)
+    fig = new_figure(fig, figsize, left=0.08, right=0.98, bottom=0.15, top=0.82, wspace=0.3)
     ax_rf, ax_p = fig.subplots(1, 2)
     depths = np.arange(1, max_depth + 1)
     shape = (8, 8, channels)
@@ -169,7 +169,7 @@ def theoretical_vs_effective(erf, layers, *, padding="same", fig=None, figsize=(
     rows, cols = _walk(layers, h, padding), _walk(layers, w, padding)
     (y0, y1), (x0, x1) = _window(rows, len(layers)), _window(cols, len(layers))
     effective = _mass_square(erf)
-    fig = new_figure(fig, figsize)
+    fig = new_figure(fig, figsize, left=0.06, right=0.98, bottom=0.15, top=0.82, wspace=0.25)
     ax_img, ax_row = fig.subplots(1, 2)
     ax_img.imshow(erf / erf.max(), cmap="magma", vmin=0, vmax=1, interpolation="nearest")
     ax_img.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec="C2", lw=1.5,

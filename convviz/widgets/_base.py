@@ -107,7 +107,8 @@ class FigureWidget(widgets.VBox):
             self.image.layout.display = "none"
             return None
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=self.figure.dpi)
+        # Light compression: a few more bytes to send, a third less time to encode.
+        self.figure.savefig(buffer, format="png", dpi=self.figure.dpi, pil_kwargs={"compress_level": 1})
         self.image.value = buffer.getvalue()
         self.message.value = ""
         self.image.layout.display = None
