@@ -6,6 +6,10 @@ identity batch norms and a positive input, so nothing cancels and ReLUs pass.
 Max pooling routes its gradient to one pixel, so the gradient is taken through
 the model's linear twin, with each max pool replaced by the average pool of the
 same geometry; the receptive fields themselves are computed on the model as built.
+
+Two TensorFlow 2.21 CPU kernels are avoided: float64 AvgPoolGrad with "same"
+padding and a pool larger than the map (wrong gradient; so float32 here), and the
+oneDNN gradient of a 1x1 stride-2 convolution on few channels (heap corruption).
 """
 import os
 import subprocess
@@ -104,7 +108,8 @@ def test_merge_same_stride_different_centres_is_union_and_flagged():
 def test_merge_different_strides_is_not_guessed():
     field, aligned, note = core.merge([core.Field(2, 2, 0), core.Field(9, 1, 0)], n=8)
     assert field is None and not aligned and "strides [1, 2]" in note
-    assert core.merge([core.Field(16, 2, 0), core.Field(16, 1, 0)], n=1)[:2] == (core.Field(16, 2, 0), True)
+    one_position = core.merge([core.Field(16, 2, 0), core.Field(16, 1, 0)], n=1)
+    assert one_position[:2] == (core.Field(16, 2, 0), True)
 
 
 @pytest.mark.parametrize("call, argument", [
@@ -114,6 +119,7 @@ def test_merge_different_strides_is_not_guessed():
     (lambda: core.compose(core.Field(), 0), "kernel"),
     (lambda: core.compose(core.Field(), 3, stride=1.5), "stride"),
     (lambda: core.closed_form([3, 3], strides=[1]), "strides"),
+    (lambda: core.closed_form([3, 0]), "kernels"),
     (lambda: core.merge([]), "fields"),
 ])
 def test_bad_input_names_the_argument(call, argument):
@@ -146,7 +152,8 @@ def make_positive(model):
             value = np.zeros(w.shape)
             if name in ("kernel", "depthwise_kernel", "pointwise_kernel"):
                 spatial_only = depthwise or name == "depthwise_kernel"
-                value = np.full(w.shape, 1.0 / np.prod(w.shape[:2] if spatial_only else w.shape[:-1]))
+                fan_in = np.prod(w.shape[:2] if spatial_only else w.shape[:-1])
+                value = np.full(w.shape, 1.0 / fan_in)
             elif name in ("gamma", "moving_variance"):
                 value = np.ones(w.shape)
             w.assign(value.astype(w.dtype))
@@ -174,15 +181,23 @@ def seen(model, layer, units, x):
     return tape.gradient(total, x).numpy().sum(axis=-1) > 0
 
 
+def pixels_mask(model, layer, unit, shape):
+    mask = np.zeros(shape, dtype=bool)
+    mask[np.ix_(*mrf.input_pixels(model, layer, unit))] = True
+    return mask
+
+
 def check_units(model, twin, layer, units, x):
     """Empirical field of each unit == input_pixels, and agrees with the field's window."""
     height, width = x.shape[:2]
     field = mrf.receptive_fields(model)[layer]
     for (i, j), mask in zip(units, seen(twin, layer, units, x)):
+        expected = pixels_mask(model, layer, (i, j), (height, width))
+        assert np.array_equal(mask, expected), (layer, i, j)
         rows, cols = mrf.input_pixels(model, layer, (i, j))
-        expected = np.zeros_like(mask)
-        expected[np.ix_(rows, cols)] = True
-        assert np.array_equal(mask, expected), (layer, (i, j))
+        if not mask.any():  # the unit sees only padding
+            assert mrf.input_window(model, layer, (i, j)) is None
+            continue
         # The field's window: it holds the pixels seen, and where a side lies inside
         # the input, that side is reached exactly (this checks size and padding).
         for axis, (pos, n, hit) in enumerate(zip((i, j), (height, width), (rows, cols))):
@@ -224,15 +239,16 @@ def architectures(draw):
 def build(shape, layers, linear=False):
     x = inputs = keras.Input((*shape, 1))
     for index, (kind, kernel, strides, dilation, padding) in enumerate(layers):
+        name = f"layer{index}"  # the same in the linear twin
         if kind == "conv":
-            layer = keras.layers.Conv2D(2, kernel, strides, padding, dilation_rate=dilation)
+            x = keras.layers.Conv2D(2, kernel, strides, padding, dilation_rate=dilation, name=name)(x)
         elif kind == "depthwise":
-            layer = keras.layers.DepthwiseConv2D(kernel, strides, padding, dilation_rate=dilation)
+            x = keras.layers.DepthwiseConv2D(kernel, strides, padding, dilation_rate=dilation,
+                                             name=name)(x)
         else:
-            pool = keras.layers.AveragePooling2D if linear or kind == "avg" else keras.layers.MaxPooling2D
-            layer = pool(kernel, strides, padding)
-        config = {**layer.get_config(), "name": f"layer{index}"}
-        x = layer.__class__.from_config(config)(x)
+            average = linear or kind == "avg"
+            pool = keras.layers.AveragePooling2D if average else keras.layers.MaxPooling2D
+            x = pool(kernel, strides, padding, name=name)(x)
     return make_positive(keras.Model(inputs, x))
 
 
@@ -243,17 +259,16 @@ def test_random_architectures_match_gradients(arch):
     model = build(shape, layers)
     twin = build(shape, layers, linear=True) if any(k == "max" for k, *_ in layers) else model
     table = mrf.rf_table(model)
-    assert [row["output_shape"] for row in table] == [tuple(l.output.shape[1:]) for l in model.layers]
+    keras_shapes = [tuple(layer.output.shape[1:]) for layer in model.layers]
+    assert [row["output_shape"] for row in table] == keras_shapes
     last = model.layers[-1].name
     h, w = model.output.shape[1:3]
     units = [(h // 2, w // 2), (0, 0), (h - 1, w - 1), (0, w - 1)]
     check_units(model, twin, last, units, np.ones((*shape, 1)))
     if twin is not model:  # the max pools themselves see no more than the field
         x = np.random.default_rng(0).uniform(0.5, 1.0, (*shape, 1))
-        for (i, j), mask in zip(units, seen(model, last, units, x)):
-            (r0, r1), (c0, c1) = mrf.input_window(model, last, (i, j))
-            assert not mask[:r0].any() and not mask[r1:].any()
-            assert not mask[:, :c0].any() and not mask[:, c1:].any()
+        for unit, mask in zip(units, seen(model, last, units, x)):
+            assert not (mask & ~pixels_mask(model, last, unit, shape)).any()
 
 
 @pytest.fixture(scope="module")
@@ -364,6 +379,23 @@ def test_unknown_and_upsampling_layers_are_reported_not_guessed():
     assert fields["conv"].fields is None and "'up'" in fields["conv"].note
     assert fields["reshape"].fields is None and "'Reshape'" in fields["reshape"].note
     assert "reshape" in fields["seq"].note
+
+
+def test_cropping_separable_and_nested_models_match_gradients():
+    L = keras.layers
+    block = keras.Sequential([keras.Input((17, 15, 2)),
+                              L.SeparableConv2D(2, (3, 2), dilation_rate=(2, 3), name="sep"),
+                              L.ReLU(name="relu")], name="block")
+    inputs = keras.Input((20, 18, 1))
+    x = L.Conv2D(2, 3, padding="same", name="stem")(inputs)
+    x = block(L.Cropping2D(((2, 1), (0, 3)), name="crop")(x))
+    model = make_positive(keras.Model(inputs, L.MaxPooling2D(2, name="pool")(x)))
+    fields = mrf.receptive_fields(model)
+    assert "block/sep" in fields and fields["crop"].padding == (-1, 1)
+    assert fields["block/sep"].size == (7, 6)  # 3 + (3-1)*2 rows, 3 + (2-1)*3 cols
+    twin = linear_twin(model)
+    x = np.ones((20, 18, 1), dtype="float32")
+    check_units(model, twin, "pool", [(3, 2), (0, 0), (5, 4)], x)
 
 
 def test_global_pooling_and_dense_see_the_whole_input():

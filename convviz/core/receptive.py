@@ -99,8 +99,9 @@ def output_size(n: int, kernel: int, stride: int = 1, dilation: int = 1, padding
     before, after = resolve_padding(n, kernel, stride, dilation, padding)
     span = (kernel - 1) * dilation + 1
     if n + before + after < span:
-        raise ValueError(f"n={n} (padded by {before}+{after}) is shorter than the kernel's span "
-                         f"{span} (kernel {kernel}, dilation {dilation}); allowed: n + padding >= span")
+        raise ValueError(f"n={n} (padded by {before}+{after}) is shorter than the kernel's "
+                         f"span {span} (kernel {kernel}, dilation {dilation}); "
+                         "allowed: n + padding >= span")
     return (n + before + after - span) // stride + 1
 
 
@@ -133,6 +134,9 @@ def closed_form(kernels, strides=None, dilations=None, paddings=None) -> Field:
     for name, values in (("strides", strides), ("dilations", dilations), ("paddings", paddings)):
         if len(values) != layers:
             raise ValueError(f"{name} must have one entry per kernel ({layers}); got {len(values)}")
+    for name, values in (("kernels", kernels), ("strides", strides), ("dilations", dilations)):
+        for value in values:
+            _positive_int(value, name)
     before = [math.prod(strides[:l]) for l in range(layers)]
     return Field(size=1 + sum((k - 1) * d * S for k, d, S in zip(kernels, dilations, before)),
                  stride=math.prod(strides),

@@ -130,7 +130,7 @@ def input_pixels(model, layer, position, input_size=None) -> tuple[np.ndarray, n
         for parent in step.inputs:
             n = steps[parent].n_out  # a broadcast branch has one position per axis
             for axis, s in enumerate(sets):
-                wanted.setdefault(parent, [set(), set()])[axis] |= {0} if n[axis] == 1 else s
+                wanted.setdefault(parent, [set(), set()])[axis] |= {0} if s and n[axis] == 1 else s
     raise AssertionError(f"walk from {name!r} never reached the model input")
 
 
@@ -180,11 +180,14 @@ def effective_receptive_field(model, layer=None, position=None, n_samples=16, se
         raise ValueError(f"layer must be a top-level layer called once; {name!r} is nested or "
                          "a repeated call. Pass the nested model itself.")
     n_out = steps[name].n_out
-    i, j = _check_position((n_out[0] // 2, n_out[1] // 2) if position is None else position, n_out)
+    if position is None and n_out is not None:
+        position = (n_out[0] // 2, n_out[1] // 2)
+    i, j = _check_position(position, n_out, fields[name].note)
     height, width, channels = fields[next(iter(fields))].output_shape
     sub = keras.Model(model.inputs, model.get_layer(name).output)
     rng = np.random.default_rng(seed)
-    x = tf.constant(rng.standard_normal((n_samples, height, width, channels)), dtype=sub.inputs[0].dtype)
+    x = rng.standard_normal((n_samples, height, width, channels))
+    x = tf.constant(x, dtype=sub.inputs[0].dtype)
     with tf.GradientTape() as tape:
         tape.watch(x)
         y = sub(x, training=False)
@@ -196,7 +199,8 @@ def effective_receptive_field(model, layer=None, position=None, n_samples=16, se
 def _check_layer(layer, fields) -> str:
     if layer not in fields:
         names = list(fields)
-        shown = ", ".join(map(repr, names[:5] + (["..."] if len(names) > 8 else []) + names[-3:]))
+        names = names if len(names) <= 8 else names[:5] + ["..."] + names[-3:]
+        shown = ", ".join(n if n == "..." else repr(n) for n in names)
         raise ValueError(f"layer must name a layer of the model; got {layer!r}; allowed: {shown}")
     return layer
 
@@ -280,7 +284,8 @@ def _field(node, parents, taps, n_in, n_out):
         if any(n != n_out for n in n_in):
             return None, False, f"broadcast merge of maps sized {n_in}: field not computed"
         merged = [rf.merge([p.fields[a] for p in parents], n=n_out[a]) for a in (0, 1)]
-        fields = None if merged[0][0] is None or merged[1][0] is None else (merged[0][0], merged[1][0])
+        fields = tuple(m[0] for m in merged)
+        fields = None if None in fields else fields
         note = "; ".join(f"{axis}: {m[2]}" for axis, m in zip(AXES, merged) if m[2])
         return fields, merged[0][1] and merged[1][1], note
     if taps is None:
