@@ -62,7 +62,7 @@ def test_filter_decomposition_counts_come_from_costs(c_in, filters, k, m):
     assert len(by_gid(fig, "depthwise")) == min(c_in * m, 4)
     assert len(by_gid(fig, "pointwise")) == min(filters, 4)
     assert f"{count(filters)} filters of {k}×{k}×{count(c_in)}" in texts(fig)
-    assert f"{count(c_in * m)} filters of {k}×{k}×1" in texts(fig)
+    assert f"{count(c_in * m)} filters of {k}×{k}×1" + (f" ({m} per channel)" if m > 1 else "") in texts(fig)
     ratio = (dw.params + pw.params) / std.params
     assert f"{count(dw.params + pw.params)} params ({ratio:.3f}×)" in fig._suptitle.get_text()
 

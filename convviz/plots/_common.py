@@ -14,6 +14,8 @@ def new_figure(fig: Figure | None, figsize, **margins) -> Figure:
     if fig is None:
         fig = Figure(figsize=figsize)
     else:
+        for ax in fig.axes:  # dropped whole: Figure.clear() would first clear each, for nothing
+            fig.delaxes(ax)
         fig.clear()
     fig.subplots_adjust(**margins)
     return fig

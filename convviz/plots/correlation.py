@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Rectangle
 
@@ -34,15 +35,17 @@ def correlation_split(activations, max_offset=4, *, fig=None, figsize=(9, 3.8)):
     fig = new_figure(fig, figsize, left=0.07, right=0.86, bottom=0.14, top=0.8, wspace=0.35)
     ax_c, ax_s = fig.subplots(1, 2)
     image = ax_c.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
-    ax_c.set(xlabel="channel", ylabel="channel",
-             title=f"across channels: mean |r| = {across:.2f}")
+    ax_c.set(xlabel="channel", ylabel="channel")
+    ax_c.set_title(f"across channels: mean |r| = {across:.2f}", fontsize=9, y=1.0)
     ax_s.imshow(auto, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest",
                 extent=(-r - 0.5, r + 0.5, r + 0.5, -r - 0.5))
-    ax_s.set(xlabel="dx", ylabel="dy",
-             title="across space: r at distance 1 = " + ("–" if near is None else f"{near:.2f}"))
+    ax_s.set(xlabel="dx", ylabel="dy")
+    ax_s.set_title("across space: r at distance 1 = " + ("–" if near is None else f"{near:.2f}"),
+                   fontsize=9, y=1.0)
     for ax in (ax_c, ax_s):
-        ax.title.set_fontsize(9)
-    fig.colorbar(image, cax=fig.add_axes((0.88, 0.14, 0.015, 0.66)), label="correlation r")
+        ax.locator_params(nbins=4)
+    fig.colorbar(image, cax=fig.add_axes((0.88, 0.14, 0.015, 0.66)), label="correlation r",
+                 ticks=[-1, 0, 1])
     n, h, w, _ = np.shape(activations)
     fig.suptitle(f"{n} images, {h}×{w} maps, {c} channels", fontsize=10)
     return fig
@@ -68,15 +71,15 @@ def segment_diagram(channels, segments, kernel_size=3, *, fig=None, figsize=(10,
     groups = [1, segments, channels]
     for ax, g in zip(fig.subplots(1, 3), groups):
         size = channels // g
-        colors = [f"C{(c // size) % 10}" for c in range(channels)]
+        colors = colormaps["tab10"](np.arange(channels) // size % 10)  # RGBA per channel
         lines = [((c, 0.05), (o, 0.95)) for o in range(channels)
                  for c in range(o // size * size, (o // size + 1) * size)]
-        ax.add_collection(LineCollection(lines, colors=[colors[c] for (c, _), _ in lines],
+        ax.add_collection(LineCollection(lines, colors=colors[[c for (c, _), _ in lines]],
                                          lw=0.6, alpha=0.6, gid="connections"))
         ax.scatter(range(channels), [0] * channels, c=colors, marker="s", s=12, zorder=3)
         ax.scatter(range(channels), [1] * channels, c=colors, marker="o", s=12, zorder=3)
         params = costs.conv2d((1, 1, channels), channels, k, groups=g, use_bias=False).params
-        ax.set_title(f"{g} segment{'s' * (g > 1)}: {names.get(g, 'Inception-like')}", fontsize=9)
+        ax.set_title(f"{g} segment{'s' * (g > 1)}: {names.get(g, 'Inception-like')}", fontsize=9, y=1.0)
         ax.text((channels - 1) / 2, -0.12, f"each {k}×{k} filter sees {size} of {channels} channels\n"
                 f"{count(params)} params", ha="center", va="top", fontsize=8, gid="segment-cost")
         ax.set(xlim=(-1, channels), ylim=(-0.1, 1.1))
@@ -126,7 +129,7 @@ def branches_vs_grouped(input_shape, filters, segments, kernel_size=3, *, fig=No
         ax_b.text((xs[-2] + xs[-1]) / 2, 0.5, "…", ha="center", fontsize=12)
     _box(ax_b, 0.5, 0.08, f"concatenate → {filters}")
     ax_b.set_title(f"{g} branch{'es' * (g > 1)}\nparams {count(branch_params)}, "
-                   f"mult-adds {count(branch_mult_adds)}", fontsize=9)
+                   f"mult-adds {count(branch_mult_adds)}", fontsize=9, y=1.0)
     _box(ax_g, 0.5, 0.92, f"input {h}×{w}×{c_in}")
     _box(ax_g, 0.5, 0.7, f"one 1×1 conv {c_in}→{filters}")
     for x, i in zip(xs, shown):
@@ -137,7 +140,7 @@ def branches_vs_grouped(input_shape, filters, segments, kernel_size=3, *, fig=No
         ax_g.text((xs[-2] + xs[-1]) / 2, 0.4, "…", ha="center", fontsize=12)
     _box(ax_g, 0.5, 0.08, f"concatenate → {filters}")
     ax_g.set_title(f"1×1, then {k}×{k} over {g} segment{'s' * (g > 1)} (groups={g})\n"
-                   f"params {count(grouped.params)}, mult-adds {count(grouped.mult_adds)}", fontsize=9)
+                   f"params {count(grouped.params)}, mult-adds {count(grouped.mult_adds)}", fontsize=9, y=1.0)
     ax_b.add_collection(LineCollection(lines_b, colors="0.4", lw=0.8))
     ax_g.add_collection(LineCollection(lines_g, colors="0.4", lw=0.8))
     for ax in (ax_b, ax_g):
@@ -179,7 +182,7 @@ def extreme_inception(input_shape, filters, kernel_size=3, *, fig=None, figsize=
         ax.add_collection(LineCollection([((0.5, y - 0.05), (0.5, y - 0.15)) for y in (0.92, 0.7, 0.5, 0.3)],
                                          colors="0.4", lw=0.8))
         ax.set_title(f"{title}\nparams {count(cost.params)}, mult-adds {count(cost.mult_adds)}",
-                     fontsize=9)
+                     fontsize=9, y=1.0)
     for y, text in ((0.62, f"① order:\n1×1 first  |  {k}×{k} first"),
                     (0.42, "② between the steps:\nReLU  |  nothing")):
         ax_d.text(0.5, y, text, color="C3", fontsize=8, ha="center", va="center", gid="difference")

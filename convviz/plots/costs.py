@@ -5,7 +5,7 @@ change it. Every number comes from :mod:`convviz.core.costs` / :mod:`convviz.cor
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 from ..core import costs, spectrum
 from ._common import count, new_figure
@@ -34,7 +34,9 @@ def layer_cost_table(table, *, fig=None, figsize=(9, 3.2)):
         ax.set(xlim=(0, 118), xlabel="share (%)")
         total = values[:, column].sum()
         ax.set_title(f"{title}: {count(total) if total.is_integer() else f'{total:.4g}'} in all",
-                     fontsize=9)
+                     fontsize=9, y=1.0)
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(5))
     axes[0].set_yticks(y, kinds)
     axes[0].invert_yaxis()
     fig.suptitle("where the cost goes, by layer kind", fontsize=10)
@@ -60,8 +62,9 @@ def cost_comparison(input_shape, filters, kernel_size, strides=1, depth_multipli
         for x, v in ((0, std), (1, dw + pw)):
             ax.text(x, v, count(v), ha="center", va="bottom", fontsize=8)
         ax.set_ylim(0, 1.15 * max(std, dw + pw))
-        ax.set_title(f"{field.replace('_', '-')}: ratio {cmp[ratio]:.3f}", fontsize=9)
+        ax.set_title(f"{field.replace('_', '-')}: ratio {cmp[ratio]:.3f}", fontsize=9, y=1.0)
         ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 3))
+        ax.yaxis.set_major_locator(MaxNLocator(4))
     ax.legend(fontsize=7, loc="upper right")
     h, w, c = input_shape
     fig.suptitle(f"{kernel_size}×{kernel_size} conv, {h}×{w}×{c} → {filters}: separable / standard "
@@ -112,7 +115,8 @@ def cost_curves(input_shape, filters, kernel_size, alpha=1.0, rho=1.0, segments=
         ax.plot(grid, values[:, 1], color="C0", label="mult-adds", gid=f"{name}-mult-adds")
         ax.plot(grid, values[:, 0], color="C1", ls="--", label="params", gid=f"{name}-params")
         ax.plot([current] * 2, now[::-1], "o", color="C3", gid=f"{name}-current")
-        ax.set(xlabel=name, ylim=(0, 1.05), title=f"{name} = {current:g}: mult-adds ×{now[1]:.2f}")
+        ax.set(xlabel=name, ylim=(0, 1.05))
+        ax.set_title(f"{name} = {current:g}: mult-adds ×{now[1]:.2f}", fontsize=9, y=1.0)
     ax_a.set_ylabel("relative to alpha = rho = 1")
     points = spectrum.spectrum(shape, f, k, use_bias=False)
     gs = np.array([p.segments for p in points])
@@ -122,15 +126,17 @@ def cost_curves(input_shape, filters, kernel_size, alpha=1.0, rho=1.0, segments=
     ax_g.plot(gs, rel[:, 0], "s--", color="C1", ms=3, label="params", gid="segments-params")
     i = list(gs).index(segments)
     ax_g.plot([segments], [rel[i, 1]], "o", ms=10, mfc="none", mec="C3", gid="segments-current")
-    ax_g.set(xscale="log", xlabel="segments g", ylim=(0, 1.05),
-             title=f"g = {segments}: mult-adds ×{rel[i, 1]:.2f} of g = 1")
+    ax_g.set(xscale="log", xlabel="segments g", ylim=(0, 1.05))
+    ax_g.set_title(f"g = {segments}: mult-adds ×{rel[i, 1]:.2f} of g = 1", fontsize=9, y=1.0)
     shown = gs[np.unique(np.linspace(0, len(gs) - 1, min(len(gs), 5)).round().astype(int))]
     ax_g.set_xticks(shown, [str(g) for g in shown])
     ax_g.xaxis.set_minor_locator(NullLocator())
     ax_g.legend(fontsize=7)
     for ax in (ax_a, ax_r, ax_g):
-        ax.title.set_fontsize(9)
         ax.grid(alpha=0.3)
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+    for ax in (ax_a, ax_r):
+        ax.xaxis.set_major_locator(MaxNLocator(4))
     fig.suptitle(f"{k}×{k} layer at {shape[0]}×{shape[1]}×{shape[2]} → {f}: separable "
                  f"{count(separable(alpha, rho)[0])} params, {count(separable(alpha, rho)[1])} mult-adds; "
                  f"with {segments} segment(s) {count(points[i].params)} params", fontsize=9)

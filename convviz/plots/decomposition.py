@@ -7,6 +7,7 @@ approximation of real weights as the depth multiplier grows (:func:`separable_fi
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.patches import Polygon
 
 from ..core import costs, factor
@@ -25,10 +26,14 @@ def _cuboid(ax, x, y, size, depth, color, gid, cells):
     for face, shade in ((top, 0.85), (side, 0.7)):
         ax.add_patch(Polygon(face, closed=True, fc=color, ec="0.3", lw=0.6, alpha=shade))
     ax.add_patch(Polygon(front, closed=True, fc=color, ec="0.2", lw=0.8, gid=gid))
-    for t in np.linspace(0, size, cells + 1)[1:-1]:
-        ax.plot([x + t, x + t], [y, y + size], color="0.3", lw=0.4)
-        ax.plot([x, x + size], [y + t, y + t], color="0.3", lw=0.4)
+    steps = np.linspace(0, size, cells + 1)[1:-1]
+    grid = [[(x + t, y), (x + t, y + size)] for t in steps] + [[(x, y + t), (x + size, y + t)] for t in steps]
+    ax.add_collection(LineCollection(grid, colors="0.3", lw=0.4))
     return x + size + dx
+
+
+def _filters(n):
+    return f"{count(n)} filter" + "s" * (n != 1)
 
 
 def _depth(channels):
@@ -49,7 +54,7 @@ def _row(ax, x, n, size, depth, color, gid, cells, label):
 
 
 def filter_decomposition(input_shape, filters, kernel_size, depth_multiplier=1, strides=1, *,
-                         fig=None, figsize=(10, 3.6)):
+                         fig=None, figsize=(10, 3.0)):
     """A standard ``k×k×C_in×C_out`` kernel beside depthwise ``k×k×C_in`` (×M) + pointwise ``1×1×C_in·M×C_out``.
 
     Parameter and mult-add counts (no biases: batch norm follows in these networks) come from
@@ -64,17 +69,17 @@ def filter_decomposition(input_shape, filters, kernel_size, depth_multiplier=1, 
     ax = fig.subplots()
     size = 0.35 * k
     x = _row(ax, 0, filters, size, _depth(c_in), COLORS["standard"], "standard", k,
-             f"{count(filters)} filters of {k}×{k}×{count(c_in)}")
+             f"{_filters(filters)} of {k}×{k}×{count(c_in)}")
     ax.text(x / 2, size + 2.4, "standard convolution", ha="center", fontsize=10, weight="bold")
     ax.text(x / 2, -1.5, f"params {count(std.params)}\nmult-adds {count(std.mult_adds)}",
             ha="center", va="top", fontsize=8, gid="standard-cost")
     start = x + 1.5
     x = _row(ax, start, c_in * m, size, 0.0, COLORS["depthwise"], "depthwise", k,
-             f"{count(c_in * m)} filters of {k}×{k}×1" + (f"\n({m} per channel)" if m > 1 else ""))
+             f"{_filters(c_in * m)} of {k}×{k}×1" + (f" ({m} per channel)" if m > 1 else ""))
     ax.text(x + 0.3, 0.5 * size, "→", fontsize=14, va="center")
     mid = x
     x = _row(ax, x + 1.3, filters, 0.35, _depth(c_in * m), COLORS["pointwise"], "pointwise", 1,
-             f"{count(filters)} filters of 1×1×{count(c_in * m)}")
+             f"{_filters(filters)} of 1×1×{count(c_in * m)}")
     ax.text((start + x) / 2, size + 2.4, "depthwise separable", ha="center", fontsize=10, weight="bold")
     ax.text((start + mid) / 2, -1.5, f"params {count(dw.params)}\nmult-adds {count(dw.mult_adds)}",
             ha="center", va="top", fontsize=8, gid="depthwise-cost")
@@ -89,23 +94,21 @@ def filter_decomposition(input_shape, filters, kernel_size, depth_multiplier=1, 
     return fig
 
 
-def _beside(fig, ax):
-    """A slim colour-bar axes just right of ``ax``'s box."""
-    box = ax.get_position()
-    return fig.add_axes((box.x1 + 0.01, box.y0 + 0.1 * box.height, 0.01, 0.8 * box.height))
+def _ends(n):
+    """Ticks on the first and last index only: every tick costs time on each redraw."""
+    return sorted({0, n - 1})
 
 
 def _mosaic(ax, kernel, limit, title, xlabel, ylabel):
-    image = ax.imshow(kernel_mosaic(kernel), cmap="RdBu_r", vmin=-limit, vmax=limit,
-                      interpolation="nearest")
-    k = kernel.shape[0]
-    ax.set_xticks(np.arange(kernel.shape[2]) * (k + 1) + (k - 1) / 2, range(kernel.shape[2]))
-    ax.set_yticks(np.arange(kernel.shape[3]) * (k + 1) + (k - 1) / 2, range(kernel.shape[3]))
+    """A kernel as a mosaic of its k×k slices, red positive, blue negative, white 0."""
+    ax.imshow(kernel_mosaic(kernel), cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+    k, _, columns, rows = kernel.shape
+    ax.set_xticks([c * (k + 1) + (k - 1) / 2 for c in _ends(columns)], _ends(columns))
+    ax.set_yticks([r * (k + 1) + (k - 1) / 2 for r in _ends(rows)], _ends(rows))
     ax.tick_params(labelsize=6, length=0)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=9, y=1.0)
     ax.set_xlabel(xlabel, fontsize=8)
     ax.set_ylabel(ylabel, fontsize=8)
-    return image
 
 
 def implied_kernel(depthwise, pointwise, *, fig=None, figsize=(10, 3.6)):
@@ -118,22 +121,23 @@ def implied_kernel(depthwise, pointwise, *, fig=None, figsize=(10, 3.6)):
     depthwise = np.asarray(depthwise, dtype=float)
     pointwise = np.asarray(pointwise, dtype=float).reshape(full.shape[2] * depthwise.shape[3], -1)
     k, _, c_in, m = depthwise.shape
-    fig = new_figure(fig, figsize, left=0.05, right=0.93, bottom=0.14, top=0.8, wspace=0.3)
+    fig = new_figure(fig, figsize, left=0.05, right=0.98, bottom=0.14, top=0.8, wspace=0.3)
     ax_d, ax_p, ax_k = fig.subplots(1, 3, width_ratios=[c_in * (k + 1), pointwise.shape[1] + 2,
                                                          c_in * (k + 1)])
     _mosaic(ax_d, depthwise, symmetric_limit(depthwise), f"depthwise D  {k}×{k}×{c_in}×{m}",
             "input channel c", "multiplier m")
     limit = symmetric_limit(pointwise)
     ax_p.imshow(pointwise, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
-    ax_p.set_title(f"pointwise P  {c_in * m}×{pointwise.shape[1]}", fontsize=9)
+    ax_p.set_title(f"pointwise P  {c_in * m}×{pointwise.shape[1]}", fontsize=9, y=1.0)
     ax_p.set_xlabel("output o", fontsize=8)
     ax_p.set_ylabel("row c·M + m", fontsize=8)
+    ax_p.set_xticks(_ends(pointwise.shape[1]))
+    ax_p.set_yticks(_ends(pointwise.shape[0]))
     ax_p.tick_params(labelsize=6)
-    image = _mosaic(ax_k, full, symmetric_limit(full), f"implied K  {k}×{k}×{c_in}×{full.shape[3]}",
-                    "input channel c", "output filter o")
-    fig.colorbar(image, cax=_beside(fig, ax_k))
-    fig.suptitle("K[i, j, c, o] = Σ_m D[i, j, c, m] · P[c·M + m, o]: every filter of K is a mix "
-                 "of the same per-channel spatial patterns", fontsize=9)
+    _mosaic(ax_k, full, symmetric_limit(full), f"implied K  {k}×{k}×{c_in}×{full.shape[3]}",
+            "input channel c", "output filter o")
+    fig.suptitle("K[i, j, c, o] = Σ_m D[i, j, c, m] · P[c·M + m, o]: every filter of K mixes the "
+                 "same per-channel spatial patterns (red > 0 > blue)", fontsize=9)
     return fig
 
 
@@ -160,19 +164,17 @@ def separable_fit(kernel, depth_multiplier=1, *, input_hw=(32, 32), max_channels
     error = float(errors[list(ms).index(depth_multiplier)])
     shown = (slice(None), slice(None), slice(max_channels), slice(max_filters))
     limit = symmetric_limit(kernel[shown])
-    fig = new_figure(fig, figsize, left=0.05, right=0.98, bottom=0.15, top=0.8, wspace=0.5)
+    fig = new_figure(fig, figsize, left=0.05, right=0.98, bottom=0.15, top=0.8, wspace=0.35)
     ax_w, ax_a, ax_e = fig.subplots(1, 3, width_ratios=[1, 1, 1.2])
     _mosaic(ax_w, kernel[shown], limit, "original W", "input channel", "filter")
-    image = _mosaic(ax_a, approx[shown], limit, f"separable, M = {depth_multiplier}",
-                    "input channel", "filter")
-    fig.colorbar(image, cax=_beside(fig, ax_a))
+    _mosaic(ax_a, approx[shown], limit, f"separable, M = {depth_multiplier}", "input channel", "filter")
     ax_e.plot(ms, errors, "o-", color="C0", gid="error-curve")
     ax_e.plot([depth_multiplier], [error], "o", ms=10, mfc="none", mec="C3", gid="chosen")
     for mm, e, p in zip(ms, errors, params):
         ax_e.annotate(count(p), (mm, e), textcoords="offset points", xytext=(3, 4), fontsize=6)
     ax_e.set(xlabel="depth multiplier M", ylabel="relative error ||W − K|| / ||W||",
              ylim=(0, max(1.0, float(errors.max())) * 1.05))
-    ax_e.set_title(f"error (labels: params; standard {count(standard)})", fontsize=9)
+    ax_e.set_title(f"error (labels: params; standard {count(standard)})", fontsize=9, y=1.0)
     ax_e.grid(alpha=0.3)
     fig.suptitle(f"M = {depth_multiplier}: relative error {error:.3f} with "
                  f"{count(params[list(ms).index(depth_multiplier)])} params "

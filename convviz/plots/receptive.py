@@ -64,6 +64,10 @@ def receptive_field_growth(layers, image=None, *, input_size=(32, 32), depth=Non
     grid; the windows of layers 1..depth are drawn as nested rectangles.
     """
     layers = _check_layers(layers)
+    if image is not None:
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[2] not in (3, 4):
+            raise ValueError(f"image must have shape (H, W, 3); got {image.shape}")
     h, w = (image.shape[:2] if image is not None else input_size)
     depth = len(layers) if depth is None else int(depth)
     if not 1 <= depth <= len(layers):
@@ -83,7 +87,7 @@ def receptive_field_growth(layers, image=None, *, input_size=(32, 32), depth=Non
     if image is not None:
         axes[0].imshow(image, interpolation="nearest")
         windows(axes[0])
-        axes[0].set_title("over the image")
+        axes[0].set_title("over the image", y=1.0)
     grid = axes[-1]
     ys, xs = _footprint(layers, rows, depth), _footprint(layers, cols, depth)
     mask = np.zeros((h, w))
@@ -93,10 +97,11 @@ def receptive_field_growth(layers, image=None, *, input_size=(32, 32), depth=Non
         grid.vlines(np.arange(w + 1) - 0.5, -0.5, h - 0.5, color="0.85", lw=0.4)
         grid.hlines(np.arange(h + 1) - 0.5, -0.5, w - 0.5, color="0.85", lw=0.4)
     windows(grid)
-    grid.set_title(f"input grid: {len(ys) * len(xs)} pixels reached by layer {depth}")
+    grid.set_title(f"input grid: {len(ys) * len(xs)} pixels reached by layer {depth}", y=1.0)
     (y0, y1), (x0, x1) = _window(rows, depth), _window(cols, depth)
     for ax in axes:
         ax.set(xlim=(min(x0, 0) - 0.5, max(x1, w) - 0.5), ylim=(max(y1, h) - 0.5, min(y0, 0) - 0.5))
+        ax.locator_params(nbins=4)
     grid.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7, frameon=False)
     fig.suptitle(f"receptive field of one unit after {depth} layer(s): {y1 - y0}×{x1 - x0} pixels, "
                  f"stride {rows[depth - 1][3].stride}", fontsize=10)
@@ -125,11 +130,14 @@ def receptive_field_vs_depth(max_depth=8, kernel_sizes=(3, 5, 7), channels=64, *
         params = depths * costs.conv2d(shape, channels, k, use_bias=False).params
         ax_rf.plot(depths, fields, "o-", color=f"C{i}", label=f"{k}×{k}", gid=f"field-{k}")
         ax_p.plot(fields, params, "o-", color=f"C{i}", label=f"{k}×{k}", gid=f"params-{k}")
-    ax_rf.set(xlabel="depth (layers)", ylabel="receptive field (pixels)", title="field against depth")
-    ax_p.set(xlabel="receptive field (pixels)", ylabel="parameters", title=f"parameters ({channels} channels)")
+    ax_rf.set(xlabel="depth (layers)", ylabel="receptive field (pixels)")
+    ax_rf.set_title("field against depth", y=1.0)
+    ax_p.set(xlabel="receptive field (pixels)", ylabel="parameters")
+    ax_p.set_title(f"parameters ({channels} channels)", y=1.0)
     for ax in (ax_rf, ax_p):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.locator_params(nbins=5)
+    ax_rf.legend(fontsize=8)
     small, big = kernel_sizes[0], kernel_sizes[-1]
     n = (big - 1) // (small - 1)
     if n * (small - 1) == big - 1 and small != big:
@@ -178,14 +186,18 @@ def theoretical_vs_effective(erf, layers, *, padding="same", fig=None, figsize=(
     half = effective / 2
     ax_img.add_patch(Rectangle((cx - half, cy - half), effective, effective, fill=False, ec="C0",
                                lw=1.5, label=f"95% of gradient {effective}×{effective}", gid="effective"))
-    ax_img.set(title="effective field |∂y/∂x|", xlim=(-0.5, w - 0.5), ylim=(h - 0.5, -0.5))
+    ax_img.set(xlim=(-0.5, w - 0.5), ylim=(h - 0.5, -0.5))
+    ax_img.set_title("effective field |∂y/∂x|", y=1.0)
     ax_img.legend(fontsize=7, loc="lower left")
     row = erf[int(round(cy))]
     ax_row.plot(np.arange(w), row / row.max(), color="C0", label="effective (centre row)")
     inside = (np.arange(w) >= x0) & (np.arange(w) < x1)
     ax_row.step(np.arange(w), inside.astype(float), where="mid", color="C2", ls="--", label="theoretical")
-    ax_row.set(xlabel="input column", ylabel="relative magnitude", ylim=(0, 1.1), title="centre row")
+    ax_row.set(xlabel="input column", ylabel="relative magnitude", ylim=(0, 1.1))
+    ax_row.set_title("centre row", y=1.0)
     ax_row.legend(fontsize=7)
+    for ax in (ax_img, ax_row):
+        ax.locator_params(nbins=5)
     fig.suptitle(f"theoretical field {y1 - y0}×{x1 - x0} px; 95% of the gradient within "
                  f"{effective}×{effective} px", fontsize=10)
     return fig

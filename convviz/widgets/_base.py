@@ -12,6 +12,7 @@ combination, so a kernel-free export can walk the states.
 from __future__ import annotations
 
 import html
+import inspect
 import io
 
 import ipywidgets as widgets
@@ -19,6 +20,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 DPI = 80
+
+
+def figsize_of(renderer):
+    """The figure size a renderer draws at by default, so a widget shows the same picture."""
+    return inspect.signature(renderer).parameters["figsize"].default
 
 
 def slider(description, value, low, high, step=1):
@@ -67,7 +73,9 @@ class FigureWidget(widgets.VBox):
         if isinstance(control, widgets.Dropdown):
             return list(control._options_values)
         n = int(round((control.max - control.min) / control.step))
-        return [type(control.value)(control.min + i * control.step) for i in range(n + 1)]
+        if isinstance(control.value, int):
+            return [control.min + i * control.step for i in range(n + 1)]
+        return [round(control.min + i * control.step, 10) for i in range(n + 1)]  # no 0.30000000000000004
 
     def render(self, **state):
         """Set the named controls (one redraw for all of them) and draw.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import plots
-from ._base import FigureWidget, dropdown, slider
+from ._base import FigureWidget, dropdown, figsize_of, slider
 
 
 def correlation_widget(activations: dict) -> FigureWidget:
@@ -21,7 +21,7 @@ def correlation_widget(activations: dict) -> FigureWidget:
     def draw(fig, layer, max_offset):
         plots.correlation_split(arrays[layer], max_offset, fig=fig)
 
-    return FigureWidget(draw, controls, figsize=(9, 3.8))
+    return FigureWidget(draw, controls, figsize_of(plots.correlation_split))
 
 
 def segment_diagram_widget() -> FigureWidget:
@@ -33,7 +33,7 @@ def segment_diagram_widget() -> FigureWidget:
     def draw(fig, channels, segments, kernel_size):
         plots.segment_diagram(channels, segments, kernel_size, fig=fig)
 
-    return FigureWidget(draw, controls, figsize=(10, 3.4))
+    return FigureWidget(draw, controls, figsize_of(plots.segment_diagram))
 
 
 def branches_widget() -> FigureWidget:
@@ -47,7 +47,7 @@ def branches_widget() -> FigureWidget:
     def draw(fig, in_channels, filters, segments, kernel_size, size):
         plots.branches_vs_grouped((size, size, in_channels), filters, segments, kernel_size, fig=fig)
 
-    return FigureWidget(draw, controls, figsize=(10, 4))
+    return FigureWidget(draw, controls, figsize_of(plots.branches_vs_grouped))
 
 
 def extreme_inception_widget() -> FigureWidget:
@@ -60,4 +60,4 @@ def extreme_inception_widget() -> FigureWidget:
     def draw(fig, in_channels, filters, kernel_size, size):
         plots.extreme_inception((size, size, in_channels), filters, kernel_size, fig=fig)
 
-    return FigureWidget(draw, controls, figsize=(9, 4.2))
+    return FigureWidget(draw, controls, figsize_of(plots.extreme_inception))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import plots
-from ._base import FigureWidget, dropdown, slider
+from ._base import FigureWidget, dropdown, figsize_of, slider
 
 
 def layer_costs_widget(tables: dict) -> FigureWidget:
@@ -14,7 +14,7 @@ def layer_costs_widget(tables: dict) -> FigureWidget:
     def draw(fig, model):
         plots.layer_cost_table(tables[model], fig=fig)
 
-    return FigureWidget(draw, controls, figsize=(9, 3.2))
+    return FigureWidget(draw, controls, figsize_of(plots.layer_cost_table))
 
 
 def cost_comparison_widget() -> FigureWidget:
@@ -30,7 +30,7 @@ def cost_comparison_widget() -> FigureWidget:
         plots.cost_comparison((size, size, in_channels), filters, kernel_size, strides,
                               depth_multiplier, fig=fig)
 
-    return FigureWidget(draw, controls, figsize=(8, 3.2))
+    return FigureWidget(draw, controls, figsize_of(plots.cost_comparison))
 
 
 def cost_curves_widget() -> FigureWidget:
@@ -45,4 +45,4 @@ def cost_curves_widget() -> FigureWidget:
     def draw(fig, alpha, rho, segments, kernel_size, channels, size):
         plots.cost_curves((size, size, channels), channels, kernel_size, alpha, rho, segments, fig=fig)
 
-    return FigureWidget(draw, controls, figsize=(10, 3.4))
+    return FigureWidget(draw, controls, figsize_of(plots.cost_curves))

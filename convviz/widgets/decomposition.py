@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import plots
-from ._base import FigureWidget, slider
+from ._base import FigureWidget, figsize_of, slider
 
 
 def filter_decomposition_widget() -> FigureWidget:
@@ -22,7 +22,7 @@ def filter_decomposition_widget() -> FigureWidget:
         plots.filter_decomposition((size, size, in_channels), filters, kernel_size,
                                    depth_multiplier, strides, fig=fig)
 
-    return FigureWidget(draw, controls, figsize=(10, 3.6))
+    return FigureWidget(draw, controls, figsize_of(plots.filter_decomposition))
 
 
 def implied_kernel_widget() -> FigureWidget:
@@ -41,7 +41,7 @@ def implied_kernel_widget() -> FigureWidget:
         pointwise = rng.normal(size=(in_channels * depth_multiplier, filters))
         plots.implied_kernel(depthwise, pointwise, fig=fig)
 
-    return FigureWidget(draw, controls, figsize=(10, 3.6))
+    return FigureWidget(draw, controls, figsize_of(plots.implied_kernel))
 
 
 def separable_fit_widget(kernel) -> FigureWidget:
@@ -55,4 +55,4 @@ def separable_fit_widget(kernel) -> FigureWidget:
     def draw(fig, depth_multiplier):
         plots.separable_fit(kernel, depth_multiplier, fig=fig)
 
-    return FigureWidget(draw, controls, figsize=(10, 3.6))
+    return FigureWidget(draw, controls, figsize_of(plots.separable_fit))

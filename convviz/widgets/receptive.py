@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import plots
-from ._base import FigureWidget, dropdown, slider
+from ._base import FigureWidget, dropdown, figsize_of, slider
 
 
 def receptive_field_widget(image=None) -> FigureWidget:
@@ -13,10 +13,8 @@ def receptive_field_widget(image=None) -> FigureWidget:
     ``image``: an ``(H, W, 3)`` array to draw over; without it, a 32×32 input grid only.
     ``show_layer`` picks the layer whose exact footprint fills the grid (at most ``layers``).
     """
-    if image is not None:
-        image = np.asarray(image)
-        if image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f"image must have shape (H, W, 3); got {image.shape}")
+    if image is not None and (np.ndim(image) != 3 or np.shape(image)[2] != 3):
+        raise ValueError(f"image must have shape (H, W, 3); got {np.shape(image)}")
     controls = {"kernel_size": slider("kernel", 3, 1, 7),
                 "stride": slider("stride", 1, 1, 3),
                 "dilation": slider("dilation", 1, 1, 4),
@@ -29,7 +27,7 @@ def receptive_field_widget(image=None) -> FigureWidget:
         plots.receptive_field_growth([(kernel_size, stride, dilation)] * layers, image,
                                      depth=show_layer, fig=fig)
 
-    return FigureWidget(draw, controls, figsize=(9, 4.2))
+    return FigureWidget(draw, controls, figsize_of(plots.receptive_field_growth))
 
 
 def receptive_depth_widget() -> FigureWidget:
@@ -40,7 +38,7 @@ def receptive_depth_widget() -> FigureWidget:
     def draw(fig, max_depth, channels):
         plots.receptive_field_vs_depth(max_depth, (3, 5, 7), channels, fig=fig)
 
-    return FigureWidget(draw, controls, figsize=(9, 3.6))
+    return FigureWidget(draw, controls, figsize_of(plots.receptive_field_vs_depth))
 
 
 def effective_field_widget(fields: dict) -> FigureWidget:
@@ -57,4 +55,4 @@ def effective_field_widget(fields: dict) -> FigureWidget:
         erf, layers = fields[stack]
         plots.theoretical_vs_effective(erf, layers, fig=fig)
 
-    return FigureWidget(draw, controls, figsize=(9, 3.6))
+    return FigureWidget(draw, controls, figsize_of(plots.theoretical_vs_effective))
