@@ -108,12 +108,9 @@ def _cpu_name() -> str:
 
 def hardware() -> dict:
     """Platform, CPU, usable CPU count and GPU name (None without one) of this machine."""
-    import tensorflow as tf
+    from .training import environment  # knows each Keras backend's way to list GPUs
 
-    gpus = []
-    for device in tf.config.list_physical_devices("GPU"):
-        details = tf.config.experimental.get_device_details(device)
-        gpus.append(details.get("device_name") or device.name)
+    gpus = environment()["gpus"]
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {"platform": platform.platform(), "cpu": _cpu_name(), "cpu_count": cpus,
             "gpu": gpus[0] if gpus else None, "gpu_count": len(gpus)}
