@@ -11,7 +11,9 @@ combination, so a kernel-free export can walk the states.
 """
 from __future__ import annotations
 
+import base64
 import html
+import re
 import inspect
 import io
 
@@ -105,6 +107,21 @@ class FigureWidget(widgets.VBox):
     def _changed(self, change):
         if not self._quiet:
             self._redraw()
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The live widget, plus a PNG of its figure for front ends without widgets.
+
+        A saved notebook cleaned of widget state (GitHub, nbviewer) then still shows the picture.
+        """
+        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
+        if self.message.value:
+            bundle["text/plain"] = html.unescape(re.sub(r"<[^>]+>", "", self.message.value))
+        else:
+            if self.image.value:
+                bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+            values = ", ".join(f"{name}={value}" for name, value in self.state.items())
+            bundle["text/plain"] = f"<figure: {values}>"
+        return bundle
 
     def _redraw(self):
         try:
