@@ -54,7 +54,10 @@ class FigureWidget(widgets.VBox):
         self.controls = dict(controls)
         self.figure = Figure(figsize=figsize, dpi=dpi)
         FigureCanvasAgg(self.figure)
-        self.image = widgets.Image(format="png")
+        # Shown at the figure's own pixel size (shrunk on narrow pages), never stretched blurry.
+        width = int(self.figure.get_figwidth() * dpi)
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px",
+                                                                       max_width="100%"))
         self.message = widgets.HTML()
         self._draw = draw
         self._quiet = False
