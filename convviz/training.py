@@ -326,6 +326,21 @@ def environment() -> dict:
 
 
 
+def compile_for_training(model, profile: Profile, steps_per_epoch: int, epochs: int, **options):
+    """Compile ``model`` the way :func:`train` does: AdamW on the profile's schedule,
+    cross-entropy on logits (or probabilities, for a softmax output), accuracy.
+    ``options`` go to ``model.compile`` (the benchmarks compare ``jit_compile`` settings)."""
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=lr_schedule(profile, steps_per_epoch, epochs),
+                                         weight_decay=profile.weight_decay),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=not _outputs_probabilities(model)),
+        metrics=["accuracy"],
+        **options,
+    )
+
+
 def _validate_args(epochs, batch_size, name):
     if epochs is not None and (not isinstance(epochs, (int, np.integer)) or epochs < 1):
         raise ValueError(f"epochs must be a positive integer; got {epochs!r}")
@@ -359,8 +374,9 @@ def train(model, data=None, *, profile: str | Profile | None = None, name: str |
     epochs, batch_size : override the profile's.
     resume : continue from the last finished epoch of the same run when one is found.
     """
-    import keras
+    from .backend import load_keras
 
+    keras = load_keras()
     _validate_args(epochs, batch_size, name)
     prof = get_profile(profile)
     if not isinstance(model, keras.Model):
@@ -378,13 +394,7 @@ def train(model, data=None, *, profile: str | Profile | None = None, name: str |
 
     keras.utils.set_random_seed(seed)
     steps = max(1, len(x_train) // batch_size)
-    from_logits = not _outputs_probabilities(model)
-    model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate=lr_schedule(prof, steps, epochs),
-                                         weight_decay=prof.weight_decay),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits),
-        metrics=["accuracy"],
-    )
+    compile_for_training(model, prof, steps, epochs)
 
     display = _Display(live_plot)
     fingerprint = _fingerprint(model, prof, epochs, batch_size, len(x_train), len(x_test))

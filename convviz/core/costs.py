@@ -347,6 +347,14 @@ def flatten(input_shape) -> Cost:
     return reshape(input_shape, (-1,))
 
 
+def resizing(input_shape, height, width) -> Cost:
+    """Resampling a map to ``height`` x ``width``: interpolation, no weights, no mult-adds."""
+    _, _, c = _shape(input_shape)
+    height = _positive(height, "height")
+    width = _positive(width, "width")
+    return Cost(0, 0, (height, width, c))
+
+
 # ---------------------------------------------------------------- teaching helpers
 def standard_vs_separable(input_shape, filters, kernel_size, strides=1, padding="same",
                           depth_multiplier=1, use_bias=True) -> dict:
@@ -477,6 +485,7 @@ _RULES = {
     "Cropping2D": _zero(cropping2d),
     "Reshape": _zero(reshape),
     "Flatten": _zero(flatten),
+    "Resizing": _zero(resizing),
     "Concatenate": _merge(concatenate),
     **{kind: _merge(add) for kind in ELEMENTWISE_KINDS},
     **{kind: _zero(activation) for kind in SHAPE_KEEPING_KINDS},

@@ -3,3 +3,7 @@
 Modules here import Keras (and so a backend) when they are imported; ``import
 convviz`` does not import them.
 """
+
+from ..backend import load_keras as _load_keras
+
+_load_keras()

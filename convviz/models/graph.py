@@ -119,10 +119,28 @@ def _walk(graph, prefix, feeds, nodes, taken):
         nodes.append(Node(
             name=name,
             layer=op,
-            kind=type(op).__name__,
+            kind=kind_of(op),
             inputs=inputs,
             input_shapes=[_shape(t) for t in call.input_tensors],
             output_shape=_shape(outputs[0]) if outputs else (),
         ))
         producer.update({id(t): name for t in outputs})
     return [producer[id(t)] for t in graph.outputs]
+
+
+def kind_of(layer) -> str:
+    """The layer's class name, or for a custom subclass of a Keras layer, that Keras layer's.
+
+    A ``Conv2D`` subclass that only computes differently (say, one convolution per group) then
+    costs and sees what a ``Conv2D`` does. A class convviz knows by its own name (such as
+    ``ChannelShuffle``) keeps it.
+    """
+    from ..core.costs import KINDS
+
+    cls = type(layer)
+    if cls.__name__ in KINDS:
+        return cls.__name__
+    for base in cls.__mro__:
+        if base.__module__.startswith("keras.") and base.__name__ not in ("Layer", "Operation"):
+            return base.__name__
+    return cls.__name__

@@ -1,0 +1,192 @@
+"""Wall time and peak memory of every notebook, run top to bottom in a given profile.
+
+Each notebook is copied to a temporary folder and executed there by ``convviz.notebooks.run``
+(nbclient, a fresh kernel, working directory ``notebooks/`` as in the tests) in a child
+process, with ``CONVVIZ_PROFILE`` set and ``CONVVIZ_RUNS`` pointing to a fresh temporary
+folder (no resuming from earlier checkpoints). A thread polls, every 0.1 s, the resident
+memory (RSS) of the kernel process and of the whole process tree with psutil; the peaks are
+reported. The committed notebooks are not touched.
+
+Targets (class profile, 2 cores): at most 10 minutes and under 2 GB peak kernel memory.
+
+    python -m benchmarks.notebooks_cost [--profiles quick] [--notebooks 00_cifar10.ipynb] [--timeout 3600]
+
+The class profile trains on all 50,000 CIFAR-10 images: point ``CONVVIZ_CIFAR10`` (or
+``--cifar``) at the full copy, and expect many minutes per notebook.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from benchmarks import ROOT
+
+TARGET_SECONDS = 600
+TARGET_BYTES = 2 * 1024**3
+RUNNER = ("import sys; from convviz.notebooks import run; "
+          "run(sys.argv[1], profile=sys.argv[2], timeout=int(sys.argv[3]), cwd=sys.argv[4])")
+
+
+class PeakMemory(threading.Thread):
+    """Polls the RSS of a process tree: the kernel (an ipykernel child) and the whole tree."""
+
+    def __init__(self, pid: int, interval: float = 0.1):
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.kernel_peak = self.tree_peak = 0
+        self.kernel_cpu: dict[int, float] = {}  # pid -> last seen user + system CPU seconds
+        self.done = threading.Event()
+
+    def run(self):
+        import psutil
+
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not self.done.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                break
+            tree = kernel = 0
+            for p in procs:
+                try:
+                    rss = p.memory_info().rss
+                    tree += rss
+                    if p.pid != self.pid and "ipykernel" in " ".join(p.cmdline()):
+                        kernel += rss
+                        t = p.cpu_times()
+                        self.kernel_cpu[p.pid] = t.user + t.system
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    pass
+            self.kernel_peak, self.tree_peak = max(self.kernel_peak, kernel), max(self.tree_peak, tree)
+            self.done.wait(self.interval)
+
+
+def cifar_size(path) -> int | None:
+    """Training images in the CIFAR-10 copy that ``path`` (or CONVVIZ_CIFAR10) names."""
+    try:
+        from convviz.data import load_cifar10
+
+        return len(load_cifar10(path=path, download=False).y_train)
+    except Exception:  # noqa: BLE001 - reported as unknown
+        return None
+
+
+def run_notebook(path: Path, profile: str, timeout: int, env: dict) -> dict:
+    with tempfile.TemporaryDirectory(prefix="convviz-bench-") as tmp:
+        copy = Path(tmp) / path.name
+        shutil.copy(path, copy)
+        env = {**env, "CONVVIZ_PROFILE": profile, "CONVVIZ_RUNS": str(Path(tmp) / "runs"),
+               "MPLBACKEND": "Agg"}
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(copy), profile, str(timeout),
+                                 str(ROOT / "notebooks")], env=env, cwd=str(ROOT),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        poll = PeakMemory(proc.pid)
+        poll.start()
+        try:
+            output, _ = proc.communicate(timeout=timeout + 120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            output, _ = proc.communicate()
+        wall = time.perf_counter() - start
+        poll.done.set()
+        poll.join()
+    ok = proc.returncode == 0
+    return {"wall_s": round(wall, 1), "kernel_cpu_s": round(sum(poll.kernel_cpu.values()), 1),
+            "kernel_peak_mb": round(poll.kernel_peak / 2**20),
+            "tree_peak_mb": round(poll.tree_peak / 2**20), "ok": ok,
+            "error": None if ok else output.strip().splitlines()[-1][:300] if output.strip() else
+            f"exit status {proc.returncode}"}
+
+
+def run(profiles=("quick",), notebooks=None, timeout: int = 3600, cifar=None, log=print) -> dict:
+    paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if notebooks:
+        wanted = set(notebooks)
+        paths = [p for p in paths if p.name in wanted or p.stem in wanted]
+    env = dict(os.environ)
+    if cifar:
+        env["CONVVIZ_CIFAR10"] = str(cifar)
+    n_train = cifar_size(cifar)
+    out = {}
+    for profile in profiles:
+        rows = {}
+        for path in paths:
+            log(f"{profile}: running {path.name} ...")
+            r = run_notebook(path, profile, timeout, env)
+            if profile == "class":
+                r["target"] = ("pass" if r["ok"] and r["wall_s"] <= TARGET_SECONDS
+                               and r["kernel_peak_mb"] * 2**20 < TARGET_BYTES else "FAIL")
+            rows[path.name] = r
+            log(f"{profile}: {path.name}: {'ok' if r['ok'] else 'FAILED'} {r['wall_s']:.0f} s "
+                f"(kernel CPU {r['kernel_cpu_s']:.0f} s), "
+                f"kernel peak {r['kernel_peak_mb']} MB, tree peak {r['tree_peak_mb']} MB"
+                + (f" ({r['error']})" if r["error"] else ""))
+        out[profile] = {"notebooks": rows, "cifar_train_images": n_train}
+    return out
+
+
+def render(res: dict) -> list[str]:
+    lines = ["Each notebook copied to a temporary folder and executed top to bottom on a fresh "
+             "kernel (`convviz.notebooks.run`, working directory `notebooks/`), fresh `CONVVIZ_RUNS` "
+             "(no resuming). Peak memory: RSS of the kernel process, and of the whole process tree "
+             "(runner + kernel), polled every 0.1 s. Kernel CPU = user + system seconds of the kernel "
+             "process (all its threads; less sensitive to a busy machine than the wall time, which "
+             "also counts waiting for a core). Class-profile target: <= 10 min (wall) and < 2 GB "
+             "(kernel)."]
+    for profile in ("quick", "class", "full"):
+        if profile not in res:
+            continue
+        entry = res[profile]
+        meta = entry.get("run", {})
+        n = entry.get("cifar_train_images")
+        warn = ""
+        if profile != "quick" and n is not None and n < 50000:
+            warn = (f" **Warning: the CIFAR-10 copy had only {n:,} training images, so this is "
+                    "not the real class budget.**")
+        load = " -> ".join(" / ".join(f"{v:.2f}" for v in meta.get(k) or []) or "?"
+                           for k in ("load_start", "load_end"))
+        lines += ["", f"**Profile `{profile}`** (measured {meta.get('date', '?')}, load average "
+                  f"{load}; CIFAR-10 "
+                  f"training images available: {n if n is None else f'{n:,}'}).{warn}", "",
+                  "| notebook | ran | wall time | kernel CPU s | kernel peak MB | process tree peak MB |"
+                  + (" target |" if profile == "class" else ""),
+                  "| --- | --- | ---: | ---: | ---: | ---: |" + (" --- |" if profile == "class" else "")]
+        for name, r in entry["notebooks"].items():
+            ran = "ok" if r["ok"] else f"FAILED: {r['error']}"
+            cpu = f"{r['kernel_cpu_s']:,.0f}" if r.get("kernel_cpu_s") is not None else "-"
+            lines.append(f"| {name} | {ran} | {r['wall_s'] / 60:.1f} min ({r['wall_s']:.0f} s) | "
+                         f"{cpu} | {r['kernel_peak_mb']:,} | {r['tree_peak_mb']:,} |"
+                         + (f" {r.get('target', '-')} |" if profile == "class" else ""))
+    if "class" not in res:
+        lines += ["", "**Class profile not measured yet**: `CONVVIZ_CIFAR10=/path/to/full/"
+                  "cifar-10-batches-py python -m benchmarks --only notebooks --profiles class` "
+                  "(many minutes per notebook)."]
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profiles", default="quick")
+    parser.add_argument("--notebooks", default=None, help="comma-separated file names")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds per notebook")
+    parser.add_argument("--cifar", default=None, help="CIFAR-10 copy (default: $CONVVIZ_CIFAR10)")
+    args = parser.parse_args(argv)
+    res = run([p.strip() for p in args.profiles.split(",")],
+              args.notebooks.split(",") if args.notebooks else None, args.timeout, args.cifar)
+    print("\n".join(render(res)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

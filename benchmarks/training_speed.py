@@ -1,0 +1,541 @@
+"""Training and inference speed of the teaching models, and what convviz's training path adds.
+
+Three measurements, all on CIFAR-10-shaped uint8 batches at the class profile's batch size:
+
+- ``training``: for every model of ``convviz.models.teaching.TEACHING_MODELS`` (default
+  arguments), training images per second (forward + backward) through convviz's path
+  (``make_dataset`` with augmentation, the progress callback, the compile ``train`` uses)
+  and through a plain ``model.fit`` on in-memory numpy uint8 arrays (no augmentation, same
+  model, same compile, same batch size), interleaved A, B, A, B on the same model so that a
+  busy neighbour slows both. The ratio convviz / plain is the figure that holds on a noisy
+  machine (target: >= 1.0). Then inference latency at batch 1 and 256
+  (``predict_on_batch``, median of repeats after warm-up).
+- ``pipeline``: the parts of convviz's path, one at a time, for a couple of models, each
+  relative to the plain ``model.fit`` measured in the same rounds: the progress callback,
+  the augmentation, ``steps_per_execution``; and the input pipeline alone, without a model.
+- ``xla``: ``model.compile(jit_compile=False / True / "auto")`` for a couple of models: time
+  of the first epoch call (tracing and compiling) and training images per second.
+
+Each timed call is one ``model.fit`` epoch over ``steps x batch`` images, as ``train`` calls
+``fit`` once per epoch; the number of steps is chosen from a short calibration so that one
+call takes about ``--seconds`` of CPU time (``--steps`` fixes it instead). Throughput is
+counted per CPU second of the process (all threads) as well as per wall-clock second: on a
+shared machine the wall clock also counts waiting for a core, and swings by 2x between
+identical calls, while CPU time stays within a few per cent.
+
+    python -m benchmarks.training_speed [training|pipeline|xla] [--models baseline,mobilenet]
+                                        [--seconds 1.5] [--rounds 3] [--steps N] [--jit train]
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import math
+import sys
+
+import numpy as np
+
+from benchmarks import Timer, median, quiet_tensorflow, spread
+
+PROFILE = "class"  # batch size and compile settings of the profile the notebooks default to
+CLASS_TRAIN_IMAGES = 50_000  # the class profile trains on the whole official training split
+PIPELINE_MODELS = ("baseline", "mobilenet")
+XLA_MODELS = ("baseline", "mobilenet")
+JIT_CHOICES = ("train", "false", "true", "auto")
+
+
+# --------------------------------------------------------------------------- the objects train() uses
+
+
+def profile():
+    from convviz.profiles import PROFILES
+
+    return PROFILES[PROFILE]
+
+
+def compile_like_train(model, prof, steps_per_epoch: int, epochs: int, jit="train",
+                       steps_per_execution: int = 1) -> str:
+    """Compile ``model`` with ``convviz.training.compile_for_training``; returns how (for the report).
+
+    ``jit="train"`` keeps train's choice (Keras' default ``"auto"``: XLA only when a GPU is
+    present); the other values force ``jit_compile``.
+    """
+    from convviz import training
+
+    options = {}
+    if jit != "train":
+        options["jit_compile"] = {"false": False, "true": True, "auto": "auto"}[jit]
+    if steps_per_execution != 1:
+        options["steps_per_execution"] = steps_per_execution
+    training.compile_for_training(model, prof, steps_per_epoch, epochs, **options)
+    return "convviz.training.compile_for_training"
+
+
+def progress_callback(name: str, steps: int, batch_size: int):
+    """train()'s progress callback, on a terminal display (None if convviz changed it)."""
+    from convviz import training
+
+    try:
+        display = training._Display(live_plot=False)
+        return training._progress_callback(display, name, 1, steps, batch_size)
+    except (AttributeError, TypeError):
+        return None
+
+
+def cifar_arrays(n: int, seed: int = 0):
+    """``n`` CIFAR-10 training images (uint8) and int32 labels, repeated if the copy is smaller.
+
+    Random images of the same shape when no copy is found (speed does not depend on pixels).
+    """
+    from convviz.data import load_cifar10
+
+    try:
+        data = load_cifar10(download=False)
+        x, y, source = data.x_train, data.y_train, data.source
+    except Exception as err:  # noqa: BLE001 - any failure: fall back to noise, and say so
+        rng = np.random.default_rng(seed)
+        x = rng.integers(0, 256, (max(n, 1000), 32, 32, 3), dtype=np.uint8)
+        y = rng.integers(0, 10, len(x))
+        source = f"random uint8 images (no CIFAR-10 copy: {type(err).__name__})"
+    idx = np.resize(np.random.default_rng(seed).permutation(len(x)), n)
+    return np.ascontiguousarray(x[idx]), y[idx].astype(np.int32), source
+
+
+# --------------------------------------------------------------------------- one timed epoch
+
+
+def fit_convviz(model, ds, callback=None) -> Timer:
+    """One ``model.fit`` epoch over convviz's dataset, as ``train`` calls it (wall and CPU time)."""
+    with contextlib.redirect_stdout(io.StringIO()), Timer() as t:
+        model.fit(ds, epochs=1, verbose=0, shuffle=False,
+                  callbacks=[callback] if callback is not None else [])
+    return t
+
+
+def fit_plain(model, x, y, batch_size: int) -> Timer:
+    """One plain ``model.fit`` epoch on in-memory uint8 arrays (wall and CPU time)."""
+    with Timer() as t:
+        model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=True)
+    return t
+
+
+def rates(timers, images_per_call: int) -> dict:
+    """Images per wall-clock second and per CPU second over a list of timed calls."""
+    wall, cpu = sum(t.seconds for t in timers), sum(t.cpu for t in timers)
+    return {"wall": images_per_call * len(timers) / wall, "cpu": images_per_call * len(timers) / cpu}
+
+
+def compare(a_timers, b_timers) -> dict:
+    """A against B, interleaved: throughput ratios A/B by CPU time (the headline: stable on a
+    shared machine) and by wall clock (median of the rounds), with the per-round ratios."""
+    cpu_rounds = [b.cpu / a.cpu for a, b in zip(a_timers, b_timers)]
+    wall_rounds = [b.seconds / a.seconds for a, b in zip(a_timers, b_timers)]
+    return {"ratio": round(sum(b.cpu for b in b_timers) / sum(a.cpu for a in a_timers), 3),
+            "round_ratios": [round(r, 3) for r in cpu_rounds],
+            "wall_ratio": round(median(wall_rounds), 3),
+            "wall_round_ratios": [round(r, 3) for r in wall_rounds]}
+
+
+def verdict(ratio: float, rounds: list[float], target: float = 1.0) -> str:
+    """'pass' at or above target; 'noise' when below but some round reached it; else 'FAIL'."""
+    if ratio >= target:
+        return "pass"
+    return "noise" if rounds and max(rounds) >= target else "FAIL"
+
+
+def convviz_dataset(x, y, batch_size: int, augment: bool = True, seed: int = 0):
+    from convviz.training import make_dataset
+
+    return make_dataset(x, y, batch_size, training=True, augment=augment, seed=seed)
+
+
+def proposed_augment_batch(images, pad: int = 4):
+    """``convviz.training.augment_batch`` with the flip folded into the crop's column index:
+    the same random draws in the same order, so the same output bit for bit under the same
+    seed, with one gather less and no ``tf.where`` over the whole batch. The change proposed
+    to the lead; measured in the pipeline section."""
+    import tensorflow as tf
+
+    from convviz.training import IMAGE_SHAPE
+
+    b = tf.shape(images)[0]
+    h, w = IMAGE_SHAPE[0], IMAGE_SHAPE[1]
+    padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]])
+    oy = tf.random.uniform([b], 0, 2 * pad + 1, dtype=tf.int32)
+    ox = tf.random.uniform([b], 0, 2 * pad + 1, dtype=tf.int32)
+    flip = tf.random.uniform([b]) < 0.5
+    rows = oy[:, None] + tf.range(h)[None, :]
+    cols = ox[:, None] + tf.where(flip[:, None], tf.range(w - 1, -1, -1)[None, :],
+                                  tf.range(w)[None, :])
+    out = tf.gather(padded, rows, axis=1, batch_dims=1)
+    return tf.gather(out, cols, axis=2, batch_dims=1)
+
+
+def proposed_dataset(x, y, batch_size: int, seed: int = 0):
+    """``make_dataset(..., training=True, augment=True)`` with :func:`proposed_augment_batch`
+    (the pipeline itself replicated from convviz.training, to measure the proposal)."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size, drop_remainder=len(x) >= batch_size)
+    ds = ds.map(lambda a, b: (proposed_augment_batch(a), b), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def choose_steps(step_seconds: float, seconds: float, fixed: int | None, least: int = 3,
+                 most: int = 300) -> int:
+    if fixed:
+        return fixed
+    return int(min(most, max(least, math.ceil(seconds / max(step_seconds, 1e-6)))))
+
+
+def inference_latency(model, x, batch: int, repeats: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of ``predict_on_batch`` on ``batch`` images, after warm-up."""
+    xb = x[:batch]
+    for _ in range(2):
+        model.predict_on_batch(xb)
+    walls, cpus = [], []
+    for _ in range(repeats):
+        with Timer() as t:
+            model.predict_on_batch(xb)
+        walls.append(t.seconds)
+        cpus.append(t.cpu)
+    return median(walls), median(cpus)
+
+
+# --------------------------------------------------------------------------- training section
+
+
+def measure_model(name: str, seconds: float, rounds: int, steps: int | None, jit: str,
+                  x_all, y_all, latency: bool = True, log=print) -> dict:
+    """convviz's path (A) vs plain model.fit (B) on one compiled model, A B A B, then latency."""
+    import keras
+
+    from convviz.models.teaching import TEACHING_MODELS
+
+    prof = profile()
+    bs = prof.batch_size
+    keras.utils.set_random_seed(0)
+    model = TEACHING_MODELS[name]()
+    how = compile_like_train(model, prof, steps_per_epoch=len(x_all) // bs, epochs=prof.epochs,
+                             jit=jit)
+    # Warm-up: trace both paths; a short plain epoch chooses the step count (by CPU time).
+    xw, yw = x_all[:3 * bs], y_all[:3 * bs]
+    first = fit_convviz(model, convviz_dataset(xw, yw, bs), progress_callback(name, 3, bs))
+    fit_plain(model, xw, yw, bs)
+    n_steps = choose_steps(fit_plain(model, xw, yw, bs).cpu / 3, seconds, steps)
+    x, y = x_all[:n_steps * bs], y_all[:n_steps * bs]
+    ds = convviz_dataset(x, y, bs)  # made once, as train makes it once; fit iterates it per epoch
+    callback = progress_callback(name, n_steps, bs)
+    a, b = [], []
+    for _ in range(rounds):
+        a.append(fit_convviz(model, ds, callback))
+        b.append(fit_plain(model, x, y, bs))
+    images = n_steps * bs
+    ra, rb = rates(a, images), rates(b, images)
+    result = {
+        "params": int(model.count_params()),
+        "compile": how, "jit_compile": bool(model.jit_compile),
+        "batch_size": bs, "steps": n_steps, "rounds": rounds,
+        "first_call_s": round(first.seconds, 2),
+        "convviz_images_per_s": round(ra["wall"], 1), "plain_images_per_s": round(rb["wall"], 1),
+        "convviz_images_per_cpu_s": round(ra["cpu"], 1), "plain_images_per_cpu_s": round(rb["cpu"], 1),
+        **compare(a, b),
+        "callback": callback is not None,
+    }
+    result["target"] = verdict(result["ratio"], result["round_ratios"])
+    # What one class-profile training of this model costs (epochs x the full training set).
+    images_class = prof.epochs * CLASS_TRAIN_IMAGES
+    result["class_train_cpu_min"] = round(images_class / ra["cpu"] / 60, 1)
+    result["class_train_wall_min"] = round(images_class / ra["wall"] / 60, 1)
+    if latency:
+        for batch, repeats in ((1, 30), (256, 5)):
+            wall, cpu = inference_latency(model, x_all, batch, repeats)
+            result[f"latency_b{batch}_ms"] = round(1000 * wall, 2)
+            result[f"latency_b{batch}_cpu_ms"] = round(1000 * cpu, 2)
+    log(f"{name:16s} convviz {ra['cpu']:6.0f}  plain {rb['cpu']:6.0f} img/CPU-s  ratio "
+        f"{result['ratio']:.3f} ({spread(result['round_ratios'])}; wall "
+        f"{result['wall_ratio']:.2f})  {ra['wall']:5.0f} img/s wall  steps {n_steps}"
+        + (f"  latency b1 {result['latency_b1_ms']:.1f} ms, b256 {result['latency_b256_ms']:.0f} ms"
+           if latency else ""))
+    keras.backend.clear_session()
+    return result
+
+
+def run_training(models=None, seconds=1.5, rounds=3, steps=None, jit="train", log=print) -> dict:
+    quiet_tensorflow()
+    from convviz.models.teaching import TEACHING_MODELS
+
+    names = list(TEACHING_MODELS) if not models else list(models)
+    prof = profile()
+    most = (steps or 300) * prof.batch_size
+    x_all, y_all, source = cifar_arrays(max(most, 256))
+    out = {"profile": PROFILE, "batch_size": prof.batch_size, "data": source, "jit": jit,
+           "seconds_per_call": seconds, "models": {}}
+    for name in names:
+        out["models"][name] = measure_model(name, seconds, rounds, steps, jit, x_all, y_all,
+                                            log=log)
+    return out
+
+
+# --------------------------------------------------------------------------- pipeline section
+
+
+def run_pipeline(models=PIPELINE_MODELS, seconds=1.5, rounds=3, steps=None, jit="train",
+                 log=print) -> dict:
+    """Each part of convviz's path against plain model.fit, in rounds with the order reversed
+    every other round, so that drift hits every variant alike."""
+    quiet_tensorflow()
+    import keras
+
+    from convviz.models.teaching import TEACHING_MODELS
+
+    prof = profile()
+    bs = prof.batch_size
+    x_all, y_all, source = cifar_arrays((steps or 300) * bs)
+    out = {"profile": PROFILE, "batch_size": bs, "data": source, "models": {}}
+    plain_key = "plain model.fit (numpy uint8, no augmentation)"
+    for name in models:
+        keras.utils.set_random_seed(0)
+        base = TEACHING_MODELS[name]()
+        compile_like_train(base, prof, len(x_all) // bs, prof.epochs, jit=jit)
+        spe = TEACHING_MODELS[name]()
+        compile_like_train(spe, prof, len(x_all) // bs, prof.epochs, jit=jit, steps_per_execution=4)
+        xw, yw = x_all[:4 * bs], y_all[:4 * bs]
+        fit_convviz(base, convviz_dataset(xw, yw, bs), progress_callback(name, 4, bs))
+        fit_convviz(base, convviz_dataset(xw, yw, bs, augment=False))
+        fit_plain(base, xw, yw, bs)
+        fit_convviz(spe, convviz_dataset(xw, yw, bs), progress_callback(name, 4, bs))
+        n_steps = choose_steps(fit_plain(base, xw, yw, bs).cpu / 4, seconds, steps, least=4)
+        n_steps = 4 * math.ceil(n_steps / 4)  # whole executions for steps_per_execution=4
+        x, y = x_all[:n_steps * bs], y_all[:n_steps * bs]
+        ds_aug, ds_plain = convviz_dataset(x, y, bs), convviz_dataset(x, y, bs, augment=False)
+        ds_new = proposed_dataset(x, y, bs)
+        cb = progress_callback(name, n_steps, bs)
+        variants = {
+            plain_key: lambda: fit_plain(base, x, y, bs),
+            "convviz as train() runs it (augmentation + progress callback)":
+                lambda: fit_convviz(base, ds_aug, cb),
+            "convviz without the progress callback": lambda: fit_convviz(base, ds_aug),
+            "convviz without augmentation": lambda: fit_convviz(base, ds_plain, cb),
+            "convviz with steps_per_execution=4": lambda: fit_convviz(spe, ds_aug, cb),
+            "convviz with the proposed augmentation (flip folded into the crop)":
+                lambda: fit_convviz(base, ds_new, cb),
+        }
+        timers = {k: [] for k in variants}
+        for r in range(rounds):
+            for k in (list(variants) if r % 2 == 0 else list(variants)[::-1]):
+                timers[k].append(variants[k]())
+        images = n_steps * bs
+        rows = {}
+        for k, ts in timers.items():
+            rows[k] = {**{f"images_per_{u}": round(v, 1) for u, v in
+                          (("s", rates(ts, images)["wall"]), ("cpu_s", rates(ts, images)["cpu"]))},
+                       **compare(ts, timers[plain_key])}
+        # The input pipeline alone: images per second with no model to feed.
+        alone = {"input pipeline alone, augmentation (as today)": ds_aug,
+                 "input pipeline alone, proposed augmentation": ds_new,
+                 "input pipeline alone, no augmentation": ds_plain}
+        for ds in alone.values():
+            for _ in ds.take(2):
+                pass
+        spent = {k: [] for k in alone}
+        for r in range(rounds):  # interleaved too, several epochs each
+            for label, ds in alone.items():
+                with Timer() as t:
+                    for _ in range(3):
+                        for _ in ds:
+                            pass
+                spent[label].append(t)
+        for label, ts in spent.items():
+            rows[label] = {"images_per_s": round(rates(ts, 3 * images)["wall"], 1),
+                           "images_per_cpu_s": round(rates(ts, 3 * images)["cpu"], 1), "ratio": None}
+        out["models"][name] = {"steps": n_steps, "rounds": rounds, "variants": rows,
+                               "jit_compile": bool(base.jit_compile)}
+        for k, v in rows.items():
+            rel = "" if v["ratio"] is None else (f"  x{v['ratio']:.3f} of plain "
+                                                 f"({spread(v['round_ratios'])})")
+            log(f"{name:10s} {k:64s} {v['images_per_cpu_s']:9.0f} img/CPU-s{rel}")
+        del base, spe
+        keras.backend.clear_session()
+    return out
+
+
+# --------------------------------------------------------------------------- xla section
+
+
+def run_xla(models=XLA_MODELS, seconds=1.5, rounds=2, steps=None, log=print) -> dict:
+    """jit_compile False / True / "auto" through convviz's path, and the mixed_bfloat16 policy
+    on TensorFlow's kernels. 'auto' is resolved by Keras (on TensorFlow: XLA only when a GPU
+    is present and every layer supports it), read back, and not timed apart."""
+    quiet_tensorflow()
+    import keras
+
+    from convviz.models.teaching import TEACHING_MODELS
+
+    prof = profile()
+    bs = prof.batch_size
+    x_all, y_all, source = cifar_arrays((steps or 300) * bs)
+    out = {"profile": PROFILE, "batch_size": bs, "data": source, "models": {}}
+    for name in models:
+        keras.utils.set_random_seed(0)
+        probe = TEACHING_MODELS[name]()
+        compile_like_train(probe, prof, 100, prof.epochs, jit="auto")
+        auto_resolves = bool(probe.jit_compile)
+        del probe
+        entries, runs = {}, {}
+        for variant in ("false", "true", "bf16"):
+            # bf16: TensorFlow's kernels under the mixed_bfloat16 policy (bfloat16 compute,
+            # float32 weights), built under that policy; the policy is restored at once.
+            if variant == "bf16":
+                keras.mixed_precision.set_global_policy("mixed_bfloat16")
+            try:
+                model = TEACHING_MODELS[name]()
+            finally:
+                keras.mixed_precision.set_global_policy("float32")
+            compile_like_train(model, prof, len(x_all) // bs, prof.epochs,
+                               jit="true" if variant == "true" else "false")
+            xw, yw = x_all[:2 * bs], y_all[:2 * bs]
+            first = fit_convviz(model, convviz_dataset(xw, yw, bs), progress_callback(name, 2, bs))
+            step_cpu = fit_convviz(model, convviz_dataset(xw, yw, bs)).cpu / 2
+            n_steps = choose_steps(step_cpu, seconds, steps, least=2)
+            x, y = x_all[:n_steps * bs], y_all[:n_steps * bs]
+            runs[variant] = (model, convviz_dataset(x, y, bs), progress_callback(name, n_steps, bs))
+            entries[variant] = {"first_call_s": round(first.seconds, 1),
+                                "first_call_cpu_s": round(first.cpu, 1), "steps": n_steps,
+                                "timers": []}
+        for r in range(rounds):
+            for variant in (list(runs) if r % 2 == 0 else list(runs)[::-1]):
+                model, ds, cb = runs[variant]
+                entries[variant]["timers"].append(fit_convviz(model, ds, cb))
+        for e in entries.values():
+            rs = rates(e.pop("timers"), e["steps"] * bs)
+            e["images_per_s"], e["images_per_cpu_s"] = round(rs["wall"], 1), round(rs["cpu"], 1)
+        base = entries["false"]
+        speedup = entries["true"]["images_per_cpu_s"] / base["images_per_cpu_s"]
+        wall_speedup = entries["true"]["images_per_s"] / base["images_per_s"]
+        bf16 = entries["bf16"]["images_per_cpu_s"] / base["images_per_cpu_s"]
+        out["models"][name] = {"jit_false": base, "jit_true": entries["true"],
+                               "mixed_bfloat16": entries["bf16"],
+                               "auto_resolves_to": auto_resolves,
+                               "xla_speedup": round(speedup, 3), "xla_wall_speedup": round(wall_speedup, 3),
+                               "bf16_speedup": round(bf16, 3)}
+        log(f"{name:10s} jit False {base['images_per_cpu_s']:6.0f} img/CPU-s "
+            f"(first call {base['first_call_s']:.0f} s) | jit True "
+            f"{entries['true']['images_per_cpu_s']:6.0f} img/CPU-s (first call "
+            f"{entries['true']['first_call_s']:.0f} s) | XLA x{speedup:.2f} (wall x{wall_speedup:.2f}); "
+            f"'auto' resolves to {auto_resolves} | mixed_bfloat16 x{bf16:.2f}")
+        runs.clear()
+        keras.backend.clear_session()
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+RATIO_NOTE = ("Ratios are throughput ratios measured by CPU time of the process (all threads, "
+              "tf.data's included): on a shared machine the wall clock also counts waiting for a "
+              "core, which swamps the difference (the wall-clock ratio, median of rounds, is shown "
+              "beside it). 'noise' = below target overall, but at or above it in some round.")
+
+
+def render_training(res: dict) -> list[str]:
+    first = next(iter(res["models"].values()), {})
+    images_class = profile().epochs * CLASS_TRAIN_IMAGES
+    lines = [f"Profile `{res['profile']}` batch size {res['batch_size']}; data: {res['data']}. "
+             f"Each timed call is one `fit` epoch of `steps` batches (about "
+             f"{res['seconds_per_call']} CPU-s), A = convviz's path (`make_dataset` with "
+             "augmentation, train()'s progress callback), B = plain `model.fit` on numpy uint8 "
+             "arrays, interleaved A B A B on the same compiled model. Ratio = A images/s / B "
+             "images/s (target >= 1.0). " + RATIO_NOTE,
+             "",
+             f"Compile: {first.get('compile', '?')}; jit_compile={first.get('jit_compile')}. "
+             "Latency: `predict_on_batch`, wall-clock median of 30 calls (batch 1) or 5 (batch 256).",
+             "",
+             "Class training = what one `convviz.train(model, profile='class')` costs at these "
+             f"rates ({profile().epochs} epochs x 50,000 images, evaluation left out): in CPU minutes "
+             "(on an idle machine divide by the cores TensorFlow keeps busy, between 1 and "
+             "2 here), and in wall minutes at this run's load.",
+             "",
+             "| model | params | convviz img/CPU-s | plain img/CPU-s | ratio | per round | target | "
+             "wall ratio | convviz img/s (wall) | steps | first fit call s | latency b1 ms | "
+             "latency b256 ms | class training CPU min | class training wall min |",
+             "| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: "
+             "| ---: | ---: |"]
+    for name, r in res["models"].items():
+        lines.append(f"| {name} | {r['params']:,} | {r['convviz_images_per_cpu_s']:,.0f} | "
+                     f"{r['plain_images_per_cpu_s']:,.0f} | {r['ratio']:.3f} | "
+                     f"{spread(r['round_ratios'])} | {r['target']} | {r['wall_ratio']:.2f} | "
+                     f"{r['convviz_images_per_s']:,.0f} | {r['steps']} | {r['first_call_s']:.1f} | "
+                     f"{r.get('latency_b1_ms', float('nan')):.1f} | "
+                     f"{r.get('latency_b256_ms', float('nan')):.0f} | "
+                     f"{images_class / r['convviz_images_per_cpu_s'] / 60:.0f} | "
+                     f"{images_class / r['convviz_images_per_s'] / 60:.0f} |")
+    return lines
+
+
+def render_pipeline(res: dict) -> list[str]:
+    lines = [f"Profile `{res['profile']}` batch size {res['batch_size']}; data: {res['data']}. "
+             "Every row is relative to the plain `model.fit` on numpy uint8 arrays measured in the "
+             "same rounds (order reversed every other round). " + RATIO_NOTE, ""]
+    for name, m in res["models"].items():
+        lines += [f"**{name}** ({m['steps']} steps per call, {m['rounds']} rounds, "
+                  f"jit_compile={m['jit_compile']})", "",
+                  "| variant | images/CPU-s | images/s (wall) | vs plain fit | per round | wall ratio |",
+                  "| --- | ---: | ---: | ---: | --- | ---: |"]
+        for k, v in m["variants"].items():
+            if v["ratio"] is None:
+                lines.append(f"| {k} | {v['images_per_cpu_s']:,.0f} | {v['images_per_s']:,.0f} | - | - | - |")
+            else:
+                lines.append(f"| {k} | {v['images_per_cpu_s']:,.0f} | {v['images_per_s']:,.0f} | "
+                             f"{v['ratio']:.3f} | {spread(v['round_ratios'])} | {v['wall_ratio']:.2f} |")
+        lines.append("")
+    return lines
+
+
+def render_xla(res: dict) -> list[str]:
+    lines = [f"Profile `{res['profile']}` batch size {res['batch_size']}, through convviz's path "
+             "(make_dataset + progress callback), the settings interleaved. First call = the "
+             "first `fit` epoch of 2 steps (tracing, and XLA compiling when on), wall seconds. "
+             "mixed_bfloat16 = the model built under `keras.mixed_precision` policy "
+             "`\"mixed_bfloat16\"` (bfloat16 compute, float32 weights), TensorFlow's kernels: "
+             "a CPU stand-in for the mixed precision one would use on a GPU.", "",
+             "| model | jit_compile=False img/CPU-s | first call s | jit_compile=True img/CPU-s | "
+             "first call s | True / False (CPU) | True / False (wall) | 'auto' resolves to | "
+             "mixed_bfloat16 img/CPU-s | bf16 / float32 |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |"]
+    for name, m in res["models"].items():
+        f, t = m["jit_false"], m["jit_true"]
+        b = m.get("mixed_bfloat16")
+        bcells = (f"{b['images_per_cpu_s']:,.0f} | {m['bf16_speedup']:.2f}" if b else "- | -")
+        lines.append(f"| {name} | {f['images_per_cpu_s']:,.0f} | {f['first_call_s']:.0f} | "
+                     f"{t['images_per_cpu_s']:,.0f} | {t['first_call_s']:.0f} | "
+                     f"{m['xla_speedup']:.2f} | {m['xla_wall_speedup']:.2f} | {m['auto_resolves_to']} | "
+                     f"{bcells} |")
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", nargs="?", default="training", choices=["training", "pipeline", "xla"])
+    parser.add_argument("--models", default=None, help="comma-separated TEACHING_MODELS names")
+    parser.add_argument("--seconds", type=float, default=1.5,
+                        help="about this many CPU seconds per timed call")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=None, help="fixed steps per timed call")
+    parser.add_argument("--jit", choices=JIT_CHOICES, default="train")
+    args = parser.parse_args(argv)
+    models = [m.strip() for m in args.models.split(",")] if args.models else None
+    if args.what == "training":
+        run_training(models, args.seconds, args.rounds, args.steps, args.jit)
+    elif args.what == "pipeline":
+        run_pipeline(models or PIPELINE_MODELS, args.seconds, args.rounds, args.steps, args.jit)
+    else:
+        run_xla(models or XLA_MODELS, args.seconds, min(args.rounds, 2), args.steps)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
