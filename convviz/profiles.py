@@ -34,7 +34,6 @@ class Profile:
     learning_rate: float
     weight_decay: float
     warmup_epochs: float
-    label_smoothing: float = 0.0
     augment: bool = True
 
     def scaled(self, **changes) -> "Profile":
@@ -54,8 +53,7 @@ PROFILES: dict[str, Profile] = {
     "class": Profile("class", train_size=None, test_size=None, epochs=8, batch_size=128,
                      learning_rate=3e-3, weight_decay=5e-4, warmup_epochs=1.0),
     "full": Profile("full", train_size=None, test_size=None, epochs=40, batch_size=256,
-                    learning_rate=3e-3, weight_decay=5e-4, warmup_epochs=2.0,
-                    label_smoothing=0.1),
+                    learning_rate=3e-3, weight_decay=5e-4, warmup_epochs=2.0),
 }
 
 

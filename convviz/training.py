@@ -458,7 +458,9 @@ def train(model, data=None, *, profile: str | Profile | None = None, name: str |
                          test_loss=float(test_loss), wall_time=prior_time + session_time,
                          images_per_second=float(ips), epochs=epochs, resumed_from=start_epoch,
                          run_dir=str(run_dir), profile=prof.name, model=model)
-    summary = {k: v for k, v in dataclasses.asdict(result).items() if k not in ("model", "history")}
+    # Not dataclasses.asdict: it would deep-copy the Keras model.
+    summary = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)
+               if f.name not in ("model", "history")}
     _atomic_write_text(run_dir / "result.json", json.dumps(summary, indent=1))
     display.text(result.summary(), force=True)
     display.curve(history, name)

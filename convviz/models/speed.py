@@ -47,8 +47,16 @@ def compare_latency(models: dict, batch_size: int = 1, rounds: int = 5, repeats:
 
 
 def saved_size(model) -> int:
-    """Bytes of the model saved as a ``.keras`` file (architecture and float32 weights)."""
+    """Bytes of the model saved as a ``.keras`` file: architecture and float32 weights.
+
+    A copy without the optimizer is saved, so a trained model and a fresh one of the same
+    architecture weigh the same (the optimizer's moments would double a trained one).
+    """
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.keras")
-        model.save(path)
+        copy.save(path)
         return os.path.getsize(path)
