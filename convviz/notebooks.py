@@ -103,12 +103,14 @@ def main(argv=None) -> int:
     parser.add_argument("command", choices=["run", "clean", "check"])
     parser.add_argument("notebooks", nargs="+")
     parser.add_argument("--profile", choices=["quick", "class", "full"])
+    parser.add_argument("--timeout", type=int, default=3600,
+                        help="seconds one cell may run (default 3600)")
     args = parser.parse_args(argv)
     status = 0
     for path in args.notebooks:
         if args.command == "run":
             print(f"running {path} ...", flush=True)
-            run(path, args.profile)
+            run(path, args.profile, timeout=args.timeout)
         elif args.command == "clean":
             print(f"{path}: {'cleaned' if clean(path) else 'already clean'}")
         else:
