@@ -1,7 +1,7 @@
 """The experiments: teaching models trained under one run profile, one JSON record each.
 
     python -m convviz.experiments list
-    python -m convviz.experiments run --profile full [--models mobilenet,mobilenet_twin] [--out results]
+    python -m convviz.experiments run --profile full [--models mobilenet,xception] [--out results]
 
 An experiment is a name in ``EXPERIMENTS``: a builder of :mod:`convviz.models.teaching` and
 its arguments. ``run`` trains each one with :func:`convviz.train` (which resumes an
@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import importlib
 import json
 import os
 import platform
@@ -49,20 +48,24 @@ EXPERIMENTS: dict[str, tuple[str, dict]] = {
     "stacked_3x3": ("stacked_3x3", {}),
     "inception_naive": ("inception_net", {"reduced": False}),
     "inception": ("inception_net", {"reduced": True}),
+    # segment_net is 32 channels wide: 1 segment is a regular conv, 32 a depthwise one
     "segments_g1": ("segment_net", {"segments": 1}),
     "segments_g4": ("segment_net", {"segments": 4}),
-    "segments_g16": ("segment_net", {"segments": 16}),
-    "segments_g64": ("segment_net", {"segments": 64}),  # extreme Inception
-    "separable": ("segment_net", {"segments": 64, "order": "spatial_first",
+    "segments_g8": ("segment_net", {"segments": 8}),
+    "segments_g32": ("segment_net", {"segments": 32}),  # the "extreme Inception" module
+    "separable": ("segment_net", {"segments": 32, "order": "spatial_first",
                                   "inner_activation": False}),
-    "separable_inner_relu": ("segment_net", {"segments": 64, "order": "spatial_first",
+    "separable_inner_relu": ("segment_net", {"segments": 32, "order": "spatial_first",
                                              "inner_activation": True}),
     "xception": ("xception_cifar", {"residual": True}),
     "xception_noresidual": ("xception_cifar", {"residual": False}),
     "mobilenet": ("mobilenet_cifar", {}),
-    "mobilenet_twin": ("mobilenet_twin", {}),
+    "mobilenet_alpha0.75": ("mobilenet_cifar", {"alpha": 0.75}),
     "mobilenet_alpha0.5": ("mobilenet_cifar", {"alpha": 0.5}),
     "mobilenet_rho0.75": ("mobilenet_cifar", {"rho": 0.75}),
+    # Table 4's pair, at alpha 0.5 with mobilenet_alpha0.5: the twin at alpha 1 (8x the
+    # mult-adds of mobilenet) needs about 2 minutes an epoch on 2 CPU cores, 17 in the class profile
+    "mobilenet_twin_alpha0.5": ("mobilenet_twin", {"alpha": 0.5}),
     "small_cnn": ("small_cnn", {}),
     "small_cnn_fc": ("small_cnn", {"head": "fc"}),
     "small_cnn_early": ("small_cnn", {"downsample": "early"}),
@@ -110,21 +113,20 @@ def hardware() -> dict:
     """Platform, CPU, usable CPU count and GPU name (None without one) of this machine."""
     from .training import environment  # knows each Keras backend's way to list GPUs
 
-    gpus = environment()["gpus"]
+    gpus = environment().get("gpus", [])
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {"platform": platform.platform(), "cpu": _cpu_name(), "cpu_count": cpus,
             "gpu": gpus[0] if gpus else None, "gpu_count": len(gpus)}
 
 
 def versions() -> dict:
-    import keras
-
+    """convviz, Keras, its backend and Python versions."""
     from . import __version__
+    from .training import environment
 
-    backend = keras.backend.backend()
-    return {"convviz": __version__, "keras": keras.__version__, "backend": backend,
-            "backend_version": getattr(importlib.import_module(backend), "__version__", None),
-            "python": platform.python_version()}
+    env = environment()
+    return {"convviz": __version__, "keras": env["keras"], "backend": env["backend"],
+            "backend_version": env.get("backend_version"), "python": platform.python_version()}
 
 
 def _costs(model) -> tuple[int, int, list[str]]:
@@ -229,7 +231,7 @@ def load_results(profile=None, folder=None) -> dict:
         raise FileNotFoundError(
             f"no experiment results for profile {' or '.join(map(repr, candidates))} in "
             f"{root.name}/; make them with: python -m convviz.experiments run --profile "
-            f"{profile or 'class'} --out {root}")
+            f"{profile or 'class'}")
     records = {p.stem: json.loads(p.read_text()) for p in sorted((root / chosen).glob("*.json"))}
     if profile is None:
         print(f"experiment results: profile {chosen!r}, {len(records)} models "

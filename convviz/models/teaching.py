@@ -108,7 +108,7 @@ def _five_by_five_net(width, stacked: bool, name: str) -> keras.Model:
     return keras.Model(inputs, _head(x), name=name)
 
 
-def single_5x5(width: int = 32) -> keras.Model:
+def single_5x5(width: int = 24) -> keras.Model:
     """VGG's point, the 'before': each stage is one 5x5 conv-BN-ReLU unit.
 
     Stages at 32x32, 16x16 and 8x8 with ``width``, 2x and 4x channels. A 3x3 stem and a 1x1
@@ -118,7 +118,7 @@ def single_5x5(width: int = 32) -> keras.Model:
     return _five_by_five_net(width, stacked=False, name="single_5x5")
 
 
-def stacked_3x3(width: int = 32) -> keras.Model:
+def stacked_3x3(width: int = 24) -> keras.Model:
     """VGG's point, the 'after': each 5x5 unit of :func:`single_5x5` becomes two 3x3 units.
 
     The same 5x5 receptive field at the same width, with ``18 C^2`` instead of ``25 C^2``
@@ -169,11 +169,11 @@ def inception_module(x, n1x1: int, n3x3_reduce: int, n3x3: int, n5x5_reduce: int
     return layers.Concatenate(name=f"{name}_concat")([b1, b3, b5, bp])
 
 
-def inception_net(reduced: bool = True, width: int = 16) -> keras.Model:
+def inception_net(reduced: bool = True, width: int = 12) -> keras.Model:
     """A small GoogLeNet: a 3x3 stem, modules 3a and 3b at 16x16, 4a and 4b at 8x8.
 
-    The modules are GoogLeNet's (``GOOGLENET_MODULES``) scaled by ``width / 64`` (a quarter
-    with the default 16); the stem has 3 x ``width`` channels, as GoogLeNet's 192 is 3 x 64.
+    The modules are GoogLeNet's (``GOOGLENET_MODULES``) scaled by ``width / 64`` (3/16 with
+    the default 12); the stem has 3 x ``width`` channels, as GoogLeNet's 192 is 3 x 64.
     ``reduced=False`` uses the naive modules: the same branches without the 1x1 reductions,
     so the channels pile up (every module adds its input to its output) and the 3x3 and 5x5
     convolutions see all of them.
@@ -194,6 +194,37 @@ def inception_net(reduced: bool = True, width: int = 16) -> keras.Model:
 
 # --------------------------------------------------------------------------- segment spectrum
 
+
+@keras.saving.register_keras_serializable(package="convviz")
+class GroupConv2D(layers.Conv2D):
+    """``keras.layers.Conv2D`` with ``groups > 1``, run as one convolution per channel group.
+
+    The same layer (configuration, weights, outputs); only the computation differs.
+    TensorFlow's CPU kernels for grouped convolutions are 10 to 200 times slower in training
+    than a plain convolution of the same size (measured on TF 2.21), which would make the
+    grouped models untrainable in a class. Channels-last only.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.data_format != "channels_last":
+            raise ValueError(f"data_format must be 'channels_last' for GroupConv2D; "
+                             f"got {self.data_format!r}")
+
+    def call(self, inputs):
+        if self.groups == 1:
+            return super().call(inputs)
+        parts = keras.ops.split(inputs, self.groups, axis=-1)
+        kernels = keras.ops.split(self.kernel, self.groups, axis=-1)
+        x = keras.ops.concatenate(
+            [keras.ops.conv(part, kernel, strides=self.strides, padding=self.padding,
+                            dilation_rate=self.dilation_rate)
+             for part, kernel in zip(parts, kernels)], axis=-1)
+        if self.use_bias:
+            x = x + self.bias
+        return x if self.activation is None else self.activation(x)
+
+
 ORDERS = ("pointwise_first", "spatial_first")
 
 
@@ -202,9 +233,11 @@ def segment_block(x, segments: int, order: str = "pointwise_first", inner_activa
     """A 1x1 convolution and a 3x3 convolution over ``segments`` channel groups, C -> C channels.
 
     The Xception paper's spectrum (section 1.2): ``segments=1`` is a regular 3x3 convolution
-    next to a 1x1; ``segments=C`` (one channel per group, built as ``DepthwiseConv2D``) is
-    depthwise. ``order='pointwise_first'`` runs the 1x1 first (Inception; with ``segments=C``
-    the "extreme Inception" module); ``'spatial_first'`` runs the 3x3 first, and with
+    next to a 1x1; in between, the 3x3 is a grouped convolution (:class:`GroupConv2D`, a
+    ``Conv2D`` with ``groups=segments``); ``segments=C`` (one channel per group, built as
+    ``DepthwiseConv2D``, which costs the same as ``groups=C``) is depthwise.
+    ``order='pointwise_first'`` runs the 1x1 first (Inception; with ``segments=C`` the
+    "extreme Inception" module); ``'spatial_first'`` runs the 3x3 first, and with
     ``segments=C`` and ``inner_activation=False`` is exactly a depthwise separable convolution
     (``SeparableConv2D``). ``inner_activation`` puts BN + ReLU between the two steps; the
     block always ends with BN + ReLU. No biases (batch norm follows), as in
@@ -223,8 +256,9 @@ def segment_block(x, segments: int, order: str = "pointwise_first", inner_activa
         if segments == channels:
             return layers.DepthwiseConv2D(3, padding="same", use_bias=False,
                                           name=f"{name}_depthwise")(y)
-        return layers.Conv2D(channels, 3, padding="same", groups=segments, use_bias=False,
-                             name=f"{name}_3x3_g{segments}")(y)
+        conv = layers.Conv2D if segments == 1 else GroupConv2D
+        return conv(channels, 3, padding="same", groups=segments, use_bias=False,
+                    name=f"{name}_3x3_g{segments}")(y)
 
     def pointwise(y):
         return layers.Conv2D(channels, 1, use_bias=False, name=f"{name}_1x1")(y)
@@ -240,7 +274,7 @@ def segment_block(x, segments: int, order: str = "pointwise_first", inner_activa
 
 
 def segment_net(segments: int = 1, order: str = "pointwise_first", inner_activation: bool = True,
-                width: int = 64, blocks: int = 2) -> keras.Model:
+                width: int = 32, blocks: int = 1) -> keras.Model:
     """One network per point of the segment spectrum: only the segment count changes.
 
     A 3x3 stem to ``width`` channels, then three stages (32x32, 16x16, 8x8, max pooling
@@ -274,7 +308,8 @@ def _relu_sepconv_bn(x, filters: int, name: str, relu_first: bool = True):
     """Xception's unit: ReLU, 3x3 separable convolution (no bias), batch norm."""
     if relu_first:
         x = layers.ReLU(name=f"{name}_relu")(x)
-    x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_sepconv")(x)
+    x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False,
+                               name=f"{name}_sepconv")(x)
     return layers.BatchNormalization(name=f"{name}_bn")(x)
 
 
@@ -290,7 +325,7 @@ def _xception_down_block(x, filters: tuple, residual: bool, name: str, relu_firs
     return layers.Add(name=f"{name}_add")([y, shortcut])
 
 
-def xception_cifar(residual: bool = True, middle_blocks: int = 4, width: int = 32) -> keras.Model:
+def xception_cifar(residual: bool = True, middle_blocks: int = 4, width: int = 16) -> keras.Model:
     """Xception (Chollet 2017) for 32x32 images: entry, middle and exit flows.
 
     - Entry flow at 32x32: two 3x3 conv-BN-ReLU (``width``/2 and ``width`` channels), then
@@ -299,9 +334,12 @@ def xception_cifar(residual: bool = True, middle_blocks: int = 4, width: int = 3
       32x32 image at 1x1 by the middle flow.
     - Middle flow at 8x8: ``middle_blocks`` residual blocks of three ReLU-SeparableConv-BN
       units, 4x ``width`` channels (the paper has eight at 728).
-    - Exit flow: a block to 4x and 8x ``width`` channels (8 -> 4), then separable
-      convolutions to 12x and 16x ``width`` (the paper's 1536 and 2048 for 64), global
+    - Exit flow at 4x4: a block to 4x and 8x ``width`` channels (8 -> 4), then separable
+      convolutions to 12x and 16x ``width`` (where the paper has 1536 and 2048), global
       average pooling and the logits.
+
+    The default ``width=16`` (8 to 256 channels, 0.18M parameters; the paper's run from 32
+    to 2048) is sized to train in the class profile on two CPU cores.
 
     ``residual=False`` drops the skip connections, the paper's Figure 9 comparison: the same
     layers, less the strided 1x1 shortcut convolutions (and their batch norms) of the
@@ -330,12 +368,14 @@ def xception_cifar(residual: bool = True, middle_blocks: int = 4, width: int = 3
 
 # --------------------------------------------------------------------------- MobileNet
 
-# MobileNet v1's body (Howard et al. 2017, Table 1) after the first 3x3 conv (32 channels):
-# (pointwise channels, depthwise stride). The first conv has stride 1 here instead of 2, so
-# the four stride-2 steps take 32x32 to a 2x2 map (the paper: 224 to 7 with five).
-MOBILENET_STEM = 32
-MOBILENET_BODY = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
-                  (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1))
+# MobileNet v1's body (Howard et al. 2017, Table 1) after the first 3x3 conv: (pointwise
+# channels, depthwise stride). Changes for 32x32 images on a CPU: every width is half the
+# paper's (its 32..1024 become 16..512: alpha=1.0 here is the paper's alpha=0.5), and only
+# three of the paper's five stride-2 steps remain (the first conv and the 13th layer have
+# stride 1), so 32x32 becomes a 4x4 map (the paper: 224 to 7).
+MOBILENET_STEM = 16
+MOBILENET_BODY = ((32, 1), (64, 2), (64, 1), (128, 2), (128, 1), (256, 2),
+                  (256, 1), (256, 1), (256, 1), (256, 1), (256, 1), (512, 1), (512, 1))
 
 
 def _mobilenet_start(alpha, rho):
@@ -354,8 +394,8 @@ def mobilenet_cifar(alpha: float = 1.0, rho: float = 1.0) -> keras.Model:
     """MobileNet v1 for CIFAR-10: depthwise separable convolutions all the way down.
 
     A 3x3 conv-BN-ReLU (stride 1), then 13 pairs of a 3x3 depthwise conv + BN + ReLU and a
-    1x1 pointwise conv + BN + ReLU (``MOBILENET_BODY``: 64 to 1024 channels, four stride-2
-    depthwise convs, 32x32 -> 2x2), global average pooling and the logits.
+    1x1 pointwise conv + BN + ReLU (``MOBILENET_BODY``: 32 to 512 channels, three stride-2
+    depthwise convs, 32x32 -> 4x4), global average pooling and the logits.
 
     - ``alpha``, the width multiplier, scales every layer's channels: mult-adds and
       parameters shrink by about ``alpha**2``.
@@ -395,7 +435,7 @@ DOWNSAMPLING = ("late", "early")
 
 def small_cnn(width: int = 32, head: str = "gap", downsample: str = "late",
               fc_units: int = 256) -> keras.Model:
-    """Two tricks of the small networks, on six 3x3 conv-BN-ReLU units (``width``: 1, 1, 2, 2, 4, 4x).
+    """Two tricks of small networks, on six 3x3 conv-BN-ReLU units (1, 1, 2, 2, 4, 4 x ``width``).
 
     - ``head='gap'``: global average pooling, then one dense layer (Network in Network,
       GoogLeNet): a few thousand parameters. ``head='fc'``: flatten the 8x8 map and use two
@@ -404,7 +444,7 @@ def small_cnn(width: int = 32, head: str = "gap", downsample: str = "late",
     - ``downsample='late'``: the two stride-2 convolutions come in the third and fifth units,
       so the early units work on 32x32 maps (SqueezeNet's "downsample late"). ``'early'``: the
       first two units have stride 2 and everything after runs at 8x8. The same layers and
-      parameters; early is several times cheaper in mult-adds and less accurate.
+      parameters; early costs about half the mult-adds (and, SqueezeNet argues, accuracy).
     """
     width = _check_int("width", width)
     fc_units = _check_int("fc_units", fc_units)
@@ -426,7 +466,7 @@ def small_cnn(width: int = 32, head: str = "gap", downsample: str = "late",
 
 @keras.saving.register_keras_serializable(package="convviz")
 class ChannelShuffle(layers.Layer):
-    """ShuffleNet's channel shuffle: (H, W, C) -> (H, W, groups, C/groups) -> transpose -> (H, W, C).
+    """ShuffleNet's channel shuffle: (H, W, C) -> (H, W, groups, C/groups), transpose, (H, W, C).
 
     After a grouped convolution, channel ``k`` of group ``i`` moves to position
     ``k * groups + i``: the next grouped convolution then sees one channel from every group,
@@ -464,6 +504,11 @@ SHUFFLENET_WIDTHS = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}
 SHUFFLENET_STEM = 24
 
 
+def _grouped_1x1(x, filters: int, groups: int, name: str):
+    conv = layers.Conv2D if groups == 1 else GroupConv2D
+    return conv(filters, 1, groups=groups, use_bias=False, name=name)(x)
+
+
 def _shuffle_unit(x, out_channels: int, groups: int, strides: int, shuffle: bool, name: str,
                   first_groups: int | None = None):
     """Grouped 1x1 + BN + ReLU, shuffle, 3x3 depthwise (stride) + BN, grouped 1x1 + BN.
@@ -473,8 +518,7 @@ def _shuffle_unit(x, out_channels: int, groups: int, strides: int, shuffle: bool
     """
     first_groups = groups if first_groups is None else first_groups
     branch_out = out_channels - x.shape[-1] if strides == 2 else out_channels
-    y = layers.Conv2D(out_channels // 4, 1, groups=first_groups, use_bias=False,
-                      name=f"{name}_gconv1")(x)
+    y = _grouped_1x1(x, out_channels // 4, first_groups, f"{name}_gconv1")
     y = layers.BatchNormalization(name=f"{name}_gconv1_bn")(y)
     y = layers.ReLU(name=f"{name}_gconv1_relu")(y)
     if shuffle and first_groups > 1:
@@ -482,7 +526,7 @@ def _shuffle_unit(x, out_channels: int, groups: int, strides: int, shuffle: bool
     y = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False,
                                name=f"{name}_dw")(y)
     y = layers.BatchNormalization(name=f"{name}_dw_bn")(y)
-    y = layers.Conv2D(branch_out, 1, groups=groups, use_bias=False, name=f"{name}_gconv2")(y)
+    y = _grouped_1x1(y, branch_out, groups, f"{name}_gconv2")
     y = layers.BatchNormalization(name=f"{name}_gconv2_bn")(y)
     if strides == 2:
         shortcut = layers.AveragePooling2D(3, strides=2, padding="same", name=f"{name}_pool")(x)
@@ -493,18 +537,19 @@ def _shuffle_unit(x, out_channels: int, groups: int, strides: int, shuffle: bool
 
 
 def shufflenet_cifar(groups: int = 4, shuffle: bool = True, scale: float = 0.5,
-                     repeats: tuple = (2, 4, 2)) -> keras.Model:
+                     repeats: tuple = (1, 2, 1)) -> keras.Model:
     """ShuffleNet v1 for CIFAR-10: grouped 1x1 convolutions, made to talk by a channel shuffle.
 
     A 3x3 stem (24 channels, stride 1), then three stages of ShuffleNet units (``repeats``
-    units each, the first with stride 2: 32 -> 16 -> 8 -> 4) of ``SHUFFLENET_WIDTHS[groups]
-    * scale`` channels, doubling per stage (rounded to a multiple of ``4 * groups``). The
-    1x1 convolutions are grouped (``groups``), so they cost 1/groups of a regular 1x1, and
-    a wider network fits the same budget. ``shuffle=False`` leaves out the shuffle (the
-    paper's Table 2 comparison): each group then only ever sees its own channels. As in the
-    paper, the very first 1x1 (on the 24 stem channels) is not grouped.
+    units each, the first with stride 2: 32 -> 16 -> 8 -> 4; the paper has 4, 8 and 4) of
+    ``SHUFFLENET_WIDTHS[groups] * scale`` channels, doubling per stage (rounded to a
+    multiple of ``4 * groups``). The 1x1 convolutions are grouped (``groups``), so they
+    cost 1/groups of a regular 1x1, and a wider network fits the same budget.
+    ``shuffle=False`` leaves out the shuffle (the paper's Table 2 comparison): each group
+    then only ever sees its own channels. As in the paper, the very first 1x1 (on the 24
+    stem channels) is not grouped.
     """
-    _check_choice("groups", groups, tuple(SHUFFLENET_WIDTHS))
+    groups = _check_choice("groups", _check_int("groups", groups), tuple(SHUFFLENET_WIDTHS))
     _check_choice("shuffle", shuffle, (True, False))
     _check_positive(scale=scale)
     if (not isinstance(repeats, (tuple, list)) or len(repeats) != 3
