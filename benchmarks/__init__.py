@@ -34,20 +34,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
+from convviz.experiments import cpu_name  # noqa: E402  (one CPU probe for records and report)
+
 
 def quiet_tensorflow():
     """Keep TensorFlow's C++ start-up chatter out of the figures."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def usable_cpus() -> int:

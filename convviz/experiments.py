@@ -99,7 +99,8 @@ def build(name: str):
 # --------------------------------------------------------------------------- what a record says
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
+    """The CPU's model name (from /proc/cpuinfo where there is one)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -115,7 +116,7 @@ def hardware() -> dict:
 
     gpus = environment().get("gpus", [])
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"platform": platform.platform(), "cpu": _cpu_name(), "cpu_count": cpus,
+    return {"platform": platform.platform(), "cpu": cpu_name(), "cpu_count": cpus,
             "gpu": gpus[0] if gpus else None, "gpu_count": len(gpus)}
 
 
