@@ -50,11 +50,14 @@ def find_chromium():
 def chromium_path():
     path = find_chromium()
     if path is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        # Root with apt: one try, bounded, then skip with the hint.
+        # Root with apt (a fresh CI machine): one bounded try, refreshing the package lists
+        # first when they are empty, then skip with the hint.
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
         with contextlib.suppress(subprocess.TimeoutExpired, OSError):
-            subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-                           capture_output=True, timeout=240,
-                           env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+            if subprocess.run(install, capture_output=True, timeout=300, env=env).returncode:
+                subprocess.run(["apt-get", "update"], capture_output=True, timeout=180, env=env)
+                subprocess.run(install, capture_output=True, timeout=300, env=env)
         path = find_chromium()
     if path is None:
         pytest.skip(INSTALL_HINT)
