@@ -306,3 +306,31 @@ def test_baseline_images(name, tmp_path):
     assert expected.exists(), f"no baseline {expected}; run with CONVVIZ_UPDATE_BASELINES=1 to write it"
     result = compare_images(str(expected), str(actual), tol=5)
     assert result is None, result
+
+
+def test_redrawing_in_place_matches_a_fresh_figure():
+    """cost_curves and branches_vs_grouped update their artists in a reused figure: the
+    data must be what a fresh figure shows, and a cleared figure must be rebuilt."""
+    fig = Figure(figsize=(10, 3.4))
+    plots.cost_curves((16, 16, 64), 64, 3, alpha=1.0, rho=1.0, segments=2, fig=fig)
+    axes = list(fig.axes)
+    plots.cost_curves((8, 8, 48), 48, 5, alpha=0.5, rho=0.75, segments=8, fig=fig)
+    assert fig.axes == axes  # the same three panels, updated
+    fresh = plots.cost_curves((8, 8, 48), 48, 5, alpha=0.5, rho=0.75, segments=8)
+    for gid in ("alpha-mult-adds", "rho-params", "rho-current", "segments-mult-adds", "segments-current"):
+        (mine,), (theirs,) = by_gid(fig, gid), by_gid(fresh, gid)
+        np.testing.assert_allclose(mine.get_xydata(), theirs.get_xydata())
+    assert texts(fig) == texts(fresh)
+    assert [t.get_text() for t in fig.axes[2].get_xticklabels()] == ["1", "3", "6", "8", "24"]
+
+    fig = Figure(figsize=(10, 4))
+    plots.branches_vs_grouped((32, 32, 64), 32, 4, fig=fig)
+    plots.branches_vs_grouped((16, 16, 48), 24, 3, kernel_size=5, fig=fig)  # fewer boxes: rebuilt
+    plots.branches_vs_grouped((16, 16, 48), 24, 2, kernel_size=5, fig=fig)
+    plots.branches_vs_grouped((16, 16, 48), 48, 2, kernel_size=5, fig=fig)  # same layout: updated
+    fresh = plots.branches_vs_grouped((16, 16, 48), 48, 2, kernel_size=5)
+    assert texts(fig) == texts(fresh) and "input 32×32×64" not in texts(fig)
+    assert len(by_gid(fig, "branch")) == len(by_gid(fig, "group")) == 2
+    fig.clear()  # what a widget does on a refused state
+    assert plots.branches_vs_grouped((16, 16, 48), 48, 2, fig=fig) is fig
+    assert len(fig.axes) == 2 and len(by_gid(fig, "segment")) == 2

@@ -92,7 +92,7 @@ def test_cost_comparison_widget_numbers_follow_the_controls():
     ("receptive_field_widget", {"kernel_size": 1, "stride": 2}, "stride 2 skips input pixels"),
     ("receptive_field_widget", {"layers": 2, "show_layer": 5}, r"show layer \(5\) must be at most layers \(2\)"),
     ("filter_decomposition_widget", {"kernel_size": 1, "strides": 3}, "skip input"),
-    ("cost_curves_widget", {"channels": 512, "alpha": 1.0, "segments": 3}, r"segments \(3\) must divide"),
+    ("cost_curves_widget", {"channels": 8, "alpha": 0.75, "segments": 4}, r"segments \(4\) must divide the 6"),
     ("correlation_widget", {"layer": "b", "max_offset": 5}, r"max_offset must be an integer in \[0, 3\]"),
 ])
 def test_impossible_combinations_show_a_message(all_widgets, name, state, message):
@@ -118,7 +118,7 @@ def test_render_validates_names_and_ranges():
 
 def test_options_enumerate_every_state():
     widget = widgets.cost_curves_widget()
-    assert widget.options("segments") == list(range(1, 513))
+    assert widget.options("segments") == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
     alphas = widget.options("alpha")
     assert len(alphas) == 16 and alphas[0] == 0.25 and alphas[-1] == 1.0
     assert 0.3 in alphas and 0.7 in alphas  # exact decimals, no rounding noise

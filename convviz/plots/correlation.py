@@ -15,7 +15,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.patches import Rectangle
 
 from ..core import correlation, costs, spectrum
-from ._common import count, new_figure
+from ._common import count, new_figure, reuse
 
 SHOWN = 4  # branches / segments drawn before the "..."
 
@@ -90,7 +90,7 @@ def segment_diagram(channels, segments, kernel_size=3, *, fig=None, figsize=(10,
 
 
 def _box(ax, x, y, text, color="white", gid=None, dashed=False):
-    ax.text(x, y, text, ha="center", va="center", fontsize=7.5, gid=gid,
+    return ax.text(x, y, text, ha="center", va="center", fontsize=7.5, gid=gid,
             bbox=dict(boxstyle="round,pad=0.35", fc=color, ec="0.6" if dashed else "0.3",
                       ls="--" if dashed else "-"))
 
@@ -98,6 +98,43 @@ def _box(ax, x, y, text, color="white", gid=None, dashed=False):
 def _shown(n):
     """Indices to draw out of ``n`` (the first few and the last) and whether "..." is needed."""
     return (list(range(n)), False) if n <= SHOWN else (list(range(SHOWN - 1)) + [n - 1], True)
+
+
+def _branches_layout(n_shown: int, dots: bool):
+    """The boxes, links and titles of :func:`branches_vs_grouped` for ``n_shown`` branches
+    (``dots``: a "..." before the last one), texts left blank for the caller to fill."""
+
+    def build(fig):
+        ax_b, ax_g = fig.subplots(1, 2)
+        xs = np.linspace(0.15, 0.85, n_shown) if n_shown > 1 else [0.5]
+        art = {"xs": xs, "branch_1x1": [], "branch_kxk": [], "group": [], "segment": []}
+        lines_b, lines_g = [], [((0.5, 0.88), (0.5, 0.74))]
+        art["input_b"] = _box(ax_b, 0.5, 0.92, "")
+        art["input_g"] = _box(ax_g, 0.5, 0.92, "")
+        art["reduce"] = _box(ax_g, 0.5, 0.7, "")
+        for x in xs:
+            art["branch_1x1"].append(_box(ax_b, x, 0.62, "", gid="branch"))
+            art["branch_kxk"].append(_box(ax_b, x, 0.36, ""))
+            lines_b += [((0.5, 0.88), (x, 0.68)), ((x, 0.56), (x, 0.42)), ((x, 0.3), (0.5, 0.12))]
+            art["segment"].append(ax_g.add_patch(Rectangle((x - 0.06, 0.55), 0.12, 0.05, ec="0.3",
+                                                           gid="segment")))
+            art["group"].append(_box(ax_g, x, 0.36, "", gid="group"))
+            lines_g += [((0.5, 0.66), (x, 0.6)), ((x, 0.55), (x, 0.42)), ((x, 0.3), (0.5, 0.12))]
+        if dots:
+            ax_b.text((xs[-2] + xs[-1]) / 2, 0.5, "…", ha="center", fontsize=12)
+            ax_g.text((xs[-2] + xs[-1]) / 2, 0.4, "…", ha="center", fontsize=12)
+        art["concat_b"] = _box(ax_b, 0.5, 0.08, "")
+        art["concat_g"] = _box(ax_g, 0.5, 0.08, "")
+        ax_b.add_collection(LineCollection(lines_b, colors="0.4", lw=0.8))
+        ax_g.add_collection(LineCollection(lines_g, colors="0.4", lw=0.8))
+        for ax in (ax_b, ax_g):
+            ax.set(xlim=(0, 1), ylim=(0, 1))
+            ax.axis("off")
+        art["title_b"] = ax_b.set_title(" ", fontsize=9, y=1.0)
+        art["title_g"] = ax_g.set_title(" ", fontsize=9, y=1.0)
+        return art
+
+    return build
 
 
 def branches_vs_grouped(input_shape, filters, segments, kernel_size=3, *, fig=None, figsize=(10, 4)):
@@ -115,37 +152,27 @@ def branches_vs_grouped(input_shape, filters, segments, kernel_size=3, *, fig=No
               costs.conv2d((h, w, part), part, k, use_bias=False)]
     branch_params = g * sum(step.params for step in branch)
     branch_mult_adds = g * sum(step.mult_adds for step in branch)
-    fig = new_figure(fig, figsize, left=0.02, right=0.98, bottom=0.02, top=0.8, wspace=0.08)
-    ax_b, ax_g = fig.subplots(1, 2)
     shown, dots = _shown(g)
-    xs = np.linspace(0.15, 0.85, len(shown)) if len(shown) > 1 else [0.5]
-    lines_b, lines_g = [], [((0.5, 0.88), (0.5, 0.74))]
-    _box(ax_b, 0.5, 0.92, f"input {h}×{w}×{c_in}")
-    for x, i in zip(xs, shown):
-        _box(ax_b, x, 0.62, f"1×1 conv\n{c_in}→{part}", f"C{i % 10}", gid="branch")
-        _box(ax_b, x, 0.36, f"{k}×{k} conv\n{part}→{part}", f"C{i % 10}")
-        lines_b += [((0.5, 0.88), (x, 0.68)), ((x, 0.56), (x, 0.42)), ((x, 0.3), (0.5, 0.12))]
-    if dots:
-        ax_b.text((xs[-2] + xs[-1]) / 2, 0.5, "…", ha="center", fontsize=12)
-    _box(ax_b, 0.5, 0.08, f"concatenate → {filters}")
-    ax_b.set_title(f"{g} branch{'es' * (g > 1)}\nparams {count(branch_params)}, "
-                   f"mult-adds {count(branch_mult_adds)}", fontsize=9, y=1.0)
-    _box(ax_g, 0.5, 0.92, f"input {h}×{w}×{c_in}")
-    _box(ax_g, 0.5, 0.7, f"one 1×1 conv {c_in}→{filters}")
-    for x, i in zip(xs, shown):
-        ax_g.add_patch(Rectangle((x - 0.06, 0.55), 0.12, 0.05, fc=f"C{i % 10}", ec="0.3", gid="segment"))
-        _box(ax_g, x, 0.36, f"{k}×{k} conv\n{part}→{part}", f"C{i % 10}", gid="group")
-        lines_g += [((0.5, 0.66), (x, 0.6)), ((x, 0.55), (x, 0.42)), ((x, 0.3), (0.5, 0.12))]
-    if dots:
-        ax_g.text((xs[-2] + xs[-1]) / 2, 0.4, "…", ha="center", fontsize=12)
-    _box(ax_g, 0.5, 0.08, f"concatenate → {filters}")
-    ax_g.set_title(f"1×1, then {k}×{k} over {g} segment{'s' * (g > 1)} (groups={g})\n"
-                   f"params {count(grouped.params)}, mult-adds {count(grouped.mult_adds)}", fontsize=9, y=1.0)
-    ax_b.add_collection(LineCollection(lines_b, colors="0.4", lw=0.8))
-    ax_g.add_collection(LineCollection(lines_g, colors="0.4", lw=0.8))
-    for ax in (ax_b, ax_g):
-        ax.set(xlim=(0, 1), ylim=(0, 1))
-        ax.axis("off")
+    fig, art = reuse(fig, figsize, ("branches_vs_grouped", len(shown), dots),
+                     _branches_layout(len(shown), dots),
+                     left=0.02, right=0.98, bottom=0.02, top=0.8, wspace=0.08)
+    for name in ("input_b", "input_g"):
+        art[name].set_text(f"input {h}×{w}×{c_in}")
+    art["reduce"].set_text(f"one 1×1 conv {c_in}→{filters}")
+    for j, i in enumerate(shown):
+        color = f"C{i % 10}"
+        art["branch_1x1"][j].set_text(f"1×1 conv\n{c_in}→{part}")
+        for box in (art["branch_kxk"][j], art["group"][j]):
+            box.set_text(f"{k}×{k} conv\n{part}→{part}")
+        for box in (art["branch_1x1"][j], art["branch_kxk"][j], art["group"][j]):
+            box.get_bbox_patch().set_facecolor(color)
+        art["segment"][j].set_facecolor(color)
+    for name in ("concat_b", "concat_g"):
+        art[name].set_text(f"concatenate → {filters}")
+    art["title_b"].set_text(f"{g} branch{'es' * (g > 1)}\nparams {count(branch_params)}, "
+                            f"mult-adds {count(branch_mult_adds)}")
+    art["title_g"].set_text(f"1×1, then {k}×{k} over {g} segment{'s' * (g > 1)} (groups={g})\n"
+                            f"params {count(grouped.params)}, mult-adds {count(grouped.mult_adds)}")
     same = branch_params == grouped.params and branch_mult_adds == grouped.mult_adds
     fig.suptitle("the same computation" + (", the same cost" if same else ""), fontsize=10)
     return fig

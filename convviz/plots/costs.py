@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator, NullLocator
 
 from ..core import costs, spectrum
-from ._common import count, new_figure
+from ._common import count, new_figure, reuse
 
 
 def layer_cost_table(table, *, fig=None, figsize=(9, 3.2)):
@@ -80,6 +80,34 @@ def _scaled(input_shape, filters, alpha, rho):
             max(1, round(alpha * filters)))
 
 
+def _cost_curves_layout(fig) -> dict:
+    """The three panels of :func:`cost_curves`, their lines and titles, without data."""
+    axes = fig.subplots(1, 3)
+    art = {"axes": axes}
+    for ax, name in zip(axes[:2], ("alpha", "rho")):
+        (art[f"{name}-mult-adds"],) = ax.plot([], [], color="C0", label="mult-adds", gid=f"{name}-mult-adds")
+        (art[f"{name}-params"],) = ax.plot([], [], color="C1", ls="--", label="params", gid=f"{name}-params")
+        (art[f"{name}-current"],) = ax.plot([], [], "o", color="C3", gid=f"{name}-current")
+        ax.set(xlabel=name, xlim=(0.055, 1.045), ylim=(0, 1.05))
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        art[f"{name}-title"] = ax.set_title(" ", fontsize=9, y=1.0)
+    axes[0].set_ylabel("relative to alpha = rho = 1")
+    ax_g = axes[2]
+    (art["segments-mult-adds"],) = ax_g.plot([], [], "o-", color="C0", label="mult-adds",
+                                             gid="segments-mult-adds")
+    (art["segments-params"],) = ax_g.plot([], [], "s--", color="C1", ms=3, label="params",
+                                          gid="segments-params")
+    (art["segments-current"],) = ax_g.plot([], [], "o", ms=10, mfc="none", mec="C3", gid="segments-current")
+    ax_g.set(xscale="log", xlabel="segments g", ylim=(0, 1.05))
+    ax_g.xaxis.set_minor_locator(NullLocator())
+    ax_g.legend(fontsize=7)
+    art["segments-title"] = ax_g.set_title(" ", fontsize=9, y=1.0)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+    return art
+
+
 def cost_curves(input_shape, filters, kernel_size, alpha=1.0, rho=1.0, segments=1, *,
                 fig=None, figsize=(10, 3.4)):
     """Cost of a layer over the width multiplier alpha, the resolution multiplier rho, and
@@ -106,37 +134,30 @@ def cost_curves(input_shape, filters, kernel_size, alpha=1.0, rho=1.0, segments=
 
     grid = np.linspace(0.1, 1.0, 19)
     base = np.array(separable(1.0, 1.0), dtype=float)
-    fig = new_figure(fig, figsize, left=0.07, right=0.98, bottom=0.16, top=0.78, wspace=0.3)
-    ax_a, ax_r, ax_g = fig.subplots(1, 3)
-    for ax, name, current, fn in ((ax_a, "alpha", alpha, lambda v: separable(v, rho)),
-                                  (ax_r, "rho", rho, lambda v: separable(alpha, v))):
+    fig, art = reuse(fig, figsize, "cost_curves", _cost_curves_layout,
+                     left=0.07, right=0.98, bottom=0.16, top=0.78, wspace=0.3)
+    for name, current, fn in (("alpha", alpha, lambda v: separable(v, rho)),
+                              ("rho", rho, lambda v: separable(alpha, v))):
         values = np.array([fn(v) for v in grid]) / base
         now = np.array(fn(current)) / base
-        ax.plot(grid, values[:, 1], color="C0", label="mult-adds", gid=f"{name}-mult-adds")
-        ax.plot(grid, values[:, 0], color="C1", ls="--", label="params", gid=f"{name}-params")
-        ax.plot([current] * 2, now[::-1], "o", color="C3", gid=f"{name}-current")
-        ax.set(xlabel=name, ylim=(0, 1.05))
-        ax.set_title(f"{name} = {current:g}: mult-adds ×{now[1]:.2f}", fontsize=9, y=1.0)
-    ax_a.set_ylabel("relative to alpha = rho = 1")
+        art[f"{name}-mult-adds"].set_data(grid, values[:, 1])
+        art[f"{name}-params"].set_data(grid, values[:, 0])
+        art[f"{name}-current"].set_data([current] * 2, now[::-1])
+        art[f"{name}-title"].set_text(f"{name} = {current:g}: mult-adds ×{now[1]:.2f}")
     points = spectrum.spectrum(shape, f, k, use_bias=False)
     gs = np.array([p.segments for p in points])
     rel = np.array([(p.params, p.mult_adds) for p in points], dtype=float) / [points[0].params,
                                                                             points[0].mult_adds]
-    ax_g.plot(gs, rel[:, 1], "o-", color="C0", label="mult-adds", gid="segments-mult-adds")
-    ax_g.plot(gs, rel[:, 0], "s--", color="C1", ms=3, label="params", gid="segments-params")
     i = list(gs).index(segments)
-    ax_g.plot([segments], [rel[i, 1]], "o", ms=10, mfc="none", mec="C3", gid="segments-current")
-    ax_g.set(xscale="log", xlabel="segments g", ylim=(0, 1.05))
-    ax_g.set_title(f"g = {segments}: mult-adds ×{rel[i, 1]:.2f} of g = 1", fontsize=9, y=1.0)
+    art["segments-mult-adds"].set_data(gs, rel[:, 1])
+    art["segments-params"].set_data(gs, rel[:, 0])
+    art["segments-current"].set_data([segments], [rel[i, 1]])
+    art["segments-title"].set_text(f"g = {segments}: mult-adds ×{rel[i, 1]:.2f} of g = 1")
+    ax_g = art["axes"][2]
+    ax_g.relim()
+    ax_g.autoscale_view(scalex=True, scaley=False)
     shown = gs[np.unique(np.linspace(0, len(gs) - 1, min(len(gs), 5)).round().astype(int))]
     ax_g.set_xticks(shown, [str(g) for g in shown])
-    ax_g.xaxis.set_minor_locator(NullLocator())
-    ax_g.legend(fontsize=7)
-    for ax in (ax_a, ax_r, ax_g):
-        ax.grid(alpha=0.3)
-        ax.yaxis.set_major_locator(MaxNLocator(4))
-    for ax in (ax_a, ax_r):
-        ax.xaxis.set_major_locator(MaxNLocator(4))
     fig.suptitle(f"{k}×{k} layer at {shape[0]}×{shape[1]}×{shape[2]} → {f}: separable "
                  f"{count(separable(alpha, rho)[0])} params, {count(separable(alpha, rho)[1])} mult-adds; "
                  f"with {segments} segment(s) {count(points[i].params)} params", fontsize=9)

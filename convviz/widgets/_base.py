@@ -37,6 +37,19 @@ def slider(description, value, low, high, step=1):
                 style={"description_width": "initial"}, continuous_update=False)
 
 
+def choice_slider(description, options, value=None):
+    """A slider over a fixed list of values (for example the powers of two)."""
+    options = list(options)
+    return widgets.SelectionSlider(options=options, value=value if value is not None else options[0],
+                                   description=description, style={"description_width": "initial"},
+                                   continuous_update=False)
+
+
+def _choices(control):
+    """The values of a dropdown or selection slider; None for a numeric slider."""
+    return list(control._options_values) if hasattr(control, "_options_values") else None
+
+
 def dropdown(description, options, value=None):
     return widgets.Dropdown(options=options, value=value if value is not None else list(options)[0],
                             description=description, style={"description_width": "initial"})
@@ -73,10 +86,10 @@ class FigureWidget(widgets.VBox):
         return {name: control.value for name, control in self.controls.items()}
 
     def options(self, name) -> list:
-        """Every value control ``name`` can take (slider steps from min to max, dropdown values)."""
+        """Every value control ``name`` can take (slider steps from min to max, listed choices)."""
         control = self.controls[name]
-        if isinstance(control, widgets.Dropdown):
-            return list(control._options_values)
+        if _choices(control) is not None:
+            return _choices(control)
         n = int(round((control.max - control.min) / control.step))
         if isinstance(control.value, int):
             return [control.min + i * control.step for i in range(n + 1)]
@@ -93,8 +106,7 @@ class FigureWidget(widgets.VBox):
             raise ValueError(f"unknown control(s) {unknown}; allowed: {sorted(self.controls)}")
         for name, value in state.items():
             control = self.controls[name]
-            allowed = (control._options_values if isinstance(control, widgets.Dropdown)
-                       else None)
+            allowed = _choices(control)
             if allowed is not None and value not in allowed:
                 raise ValueError(f"{name} must be one of {list(allowed)}; got {value!r}")
             if allowed is None and not control.min <= value <= control.max:

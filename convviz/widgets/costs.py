@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import plots
-from ._base import FigureWidget, dropdown, figsize_of, slider
+from ._base import FigureWidget, choice_slider, dropdown, figsize_of, slider
 
 
 def layer_costs_widget(tables: dict) -> FigureWidget:
@@ -37,7 +37,8 @@ def cost_curves_widget() -> FigureWidget:
     """Cost over the width multiplier alpha, the resolution multiplier rho and the segments."""
     controls = {"alpha": slider("alpha", 1.0, 0.25, 1.0, 0.05),
                 "rho": slider("rho", 1.0, 0.25, 1.0, 0.05),
-                "segments": slider("segments", 1, 1, 512),
+                # powers of two: with channels in steps of 8 most choices divide the filters
+                "segments": choice_slider("segments", [2 ** i for i in range(10)]),
                 "kernel_size": slider("kernel", 3, 1, 7),
                 "channels": slider("channels", 512, 8, 1024, 8),
                 "size": slider("H = W", 14, 1, 224)}
