@@ -395,6 +395,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--moves", type=int, default=60, help="control changes per widget")
     p.add_argument("--cifar", default=None, help="CIFAR-10 copy for the notebooks (default: $CONVVIZ_CIFAR10)")
     p.add_argument("--timeout", type=int, default=3600, help="seconds per notebook")
+    p.add_argument("--notebooks", default=None,
+                   help="comma-separated notebook names (default: all); the others keep their last figures")
+    p.add_argument("--save-outputs", action="store_true",
+                   help="write each executed notebook, with its outputs, back over the committed one")
+    p.add_argument("--keep-runs", default=None,
+                   help="keep the notebooks' trained run folders here (<dir>/<profile>/<name>)")
     p.add_argument("--results", default=None, help="experiment records folder (default: results/)")
     p.add_argument("--runs", default=None, help="run folders (default: runs/)")
     p.add_argument("--out", default=str(HERE), help="where REPORT.md and report.json go")
@@ -421,15 +427,23 @@ def main(argv=None) -> int:
     status = 0
     if not args.render:
         options = {k: v for k, v in vars(args).items()
-                   if k not in ("out", "render", "only", "cifar", "results", "runs")}
+                   if k not in ("out", "render", "only", "cifar", "results", "runs", "notebooks",
+                                "save_outputs", "keep_runs")}
         for name in only:
             print(f"\n=== {name} ===", flush=True)
             if name == "notebooks":
                 from benchmarks import notebooks_cost
 
+                chosen = args.notebooks.split(",") if args.notebooks else None
                 for profile in profiles:
                     load0, t0 = load_average(), time.perf_counter()
-                    res = notebooks_cost.run([profile], timeout=args.timeout, cifar=args.cifar)[profile]
+                    res = notebooks_cost.run([profile], chosen, timeout=args.timeout, cifar=args.cifar,
+                                             save=args.save_outputs, keep_runs=args.keep_runs)[profile]
+                    earlier = report["sections"].get("notebooks", {}).get(profile, {})
+                    if chosen and earlier:  # a few notebooks: the others keep their last figures
+                        res["notebooks"] = {**earlier.get("results", {}).get("notebooks", {}),
+                                            **res["notebooks"]}
+                        res["notebooks"] = dict(sorted(res["notebooks"].items()))
                     report["sections"].setdefault("notebooks", {})[profile] = {
                         "run": meta(load0, t0, False, {"timeout": args.timeout}), "results": res}
                     _write(report, json_path, md_path)

@@ -81,7 +81,29 @@ def cifar_size(path) -> int | None:
         return None
 
 
-def run_notebook(path: Path, profile: str, timeout: int, env: dict) -> dict:
+def _replace_tree(src: Path, dest: Path):
+    """Copy folder ``src`` to ``dest`` under a temporary name, then swap it in."""
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(src, tmp)
+    old = dest.with_name(f".{dest.name}.old")
+    if dest.exists():
+        os.replace(dest, old)
+    os.replace(tmp, dest)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def run_notebook(path: Path, profile: str, timeout: int, env: dict, save: bool = False,
+                 keep_runs: Path | None = None) -> dict:
+    """Execute ``path`` in ``profile``; measure wall time, kernel CPU and peak memory.
+
+    ``save``: on success, the executed copy (with its outputs, cleaned) replaces ``path``, so
+    one run both measures a notebook and refreshes its committed outputs. ``keep_runs``: on
+    success, the run folders it trained go to ``keep_runs/<profile>/<name>`` (for
+    ``python -m convviz.experiments run --runs-dir``, which then loads them instead of training).
+    """
+    date = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    load0 = os.getloadavg() if hasattr(os, "getloadavg") else None
     with tempfile.TemporaryDirectory(prefix="convviz-bench-") as tmp:
         copy = Path(tmp) / path.name
         shutil.copy(path, copy)
@@ -101,15 +123,26 @@ def run_notebook(path: Path, profile: str, timeout: int, env: dict) -> dict:
         wall = time.perf_counter() - start
         poll.done.set()
         poll.join()
-    ok = proc.returncode == 0
-    return {"wall_s": round(wall, 1), "kernel_cpu_s": round(sum(poll.kernel_cpu.values()), 1),
+        ok = proc.returncode == 0
+        if ok and save:
+            staged = path.with_name(f".{path.name}.tmp")
+            shutil.copy(copy, staged)
+            os.replace(staged, path)
+        trained = Path(tmp) / "runs" / profile
+        if ok and keep_runs is not None and trained.is_dir():
+            for folder in sorted(trained.iterdir()):
+                (Path(keep_runs) / profile).mkdir(parents=True, exist_ok=True)
+                _replace_tree(folder, Path(keep_runs) / profile / folder.name)
+    load = [round(v, 2) for v in load0] if load0 else None
+    return {"date": date, "load_start": load, "saved": bool(ok and save), "wall_s": round(wall, 1), "kernel_cpu_s": round(sum(poll.kernel_cpu.values()), 1),
             "kernel_peak_mb": round(poll.kernel_peak / 2**20),
             "tree_peak_mb": round(poll.tree_peak / 2**20), "ok": ok,
             "error": None if ok else output.strip().splitlines()[-1][:300] if output.strip() else
             f"exit status {proc.returncode}"}
 
 
-def run(profiles=("quick",), notebooks=None, timeout: int = 3600, cifar=None, log=print) -> dict:
+def run(profiles=("quick",), notebooks=None, timeout: int = 3600, cifar=None, log=print,
+        save: bool = False, keep_runs=None) -> dict:
     paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
     if notebooks:
         wanted = set(notebooks)
@@ -123,7 +156,7 @@ def run(profiles=("quick",), notebooks=None, timeout: int = 3600, cifar=None, lo
         rows = {}
         for path in paths:
             log(f"{profile}: running {path.name} ...")
-            r = run_notebook(path, profile, timeout, env)
+            r = run_notebook(path, profile, timeout, env, save=save, keep_runs=keep_runs)
             if profile == "class":
                 r["target"] = ("pass" if r["ok"] and r["wall_s"] <= TARGET_SECONDS
                                and r["kernel_peak_mb"] * 2**20 < TARGET_BYTES else "FAIL")
@@ -159,13 +192,16 @@ def render(res: dict) -> list[str]:
         lines += ["", f"**Profile `{profile}`** (measured {meta.get('date', '?')}, load average "
                   f"{load}; CIFAR-10 "
                   f"training images available: {n if n is None else f'{n:,}'}).{warn}", "",
-                  "| notebook | ran | wall time | kernel CPU s | kernel peak MB | process tree peak MB |"
-                  + (" target |" if profile == "class" else ""),
-                  "| --- | --- | ---: | ---: | ---: | ---: |" + (" --- |" if profile == "class" else "")]
+                  "| notebook | measured (UTC) | load at start | ran | wall time | kernel CPU s | "
+                  "kernel peak MB | process tree peak MB |" + (" target |" if profile == "class" else ""),
+                  "| --- | --- | --- | --- | ---: | ---: | ---: | ---: |"
+                  + (" --- |" if profile == "class" else "")]
         for name, r in entry["notebooks"].items():
             ran = "ok" if r["ok"] else f"FAILED: {r['error']}"
             cpu = f"{r['kernel_cpu_s']:,.0f}" if r.get("kernel_cpu_s") is not None else "-"
-            lines.append(f"| {name} | {ran} | {r['wall_s'] / 60:.1f} min ({r['wall_s']:.0f} s) | "
+            when = r.get("date", meta.get("date", "?"))
+            at = " / ".join(f"{v:.2f}" for v in r["load_start"]) if r.get("load_start") else "?"
+            lines.append(f"| {name} | {when} | {at} | {ran} | {r['wall_s'] / 60:.1f} min ({r['wall_s']:.0f} s) | "
                          f"{cpu} | {r['kernel_peak_mb']:,} | {r['tree_peak_mb']:,} |"
                          + (f" {r.get('target', '-')} |" if profile == "class" else ""))
     if "class" not in res:
@@ -181,9 +217,13 @@ def main(argv=None) -> int:
     parser.add_argument("--notebooks", default=None, help="comma-separated file names")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per notebook")
     parser.add_argument("--cifar", default=None, help="CIFAR-10 copy (default: $CONVVIZ_CIFAR10)")
+    parser.add_argument("--save-outputs", action="store_true",
+                        help="write each executed notebook (with its outputs) back over the original")
+    parser.add_argument("--keep-runs", default=None, help="keep the trained run folders here")
     args = parser.parse_args(argv)
     res = run([p.strip() for p in args.profiles.split(",")],
-              args.notebooks.split(",") if args.notebooks else None, args.timeout, args.cifar)
+              args.notebooks.split(",") if args.notebooks else None, args.timeout, args.cifar,
+              save=args.save_outputs, keep_runs=args.keep_runs)
     print("\n".join(render(res)))
     return 0
 

@@ -66,12 +66,15 @@ EXPERIMENTS: dict[str, tuple[str, dict]] = {
     # Table 4's pair, at alpha 0.5 with mobilenet_alpha0.5: the twin at alpha 1 (8x the
     # mult-adds of mobilenet) needs about 2 minutes an epoch on 2 CPU cores, 17 in the class profile
     "mobilenet_twin_alpha0.5": ("mobilenet_twin", {"alpha": 0.5}),
-    "small_cnn": ("small_cnn", {}),
-    "small_cnn_fc": ("small_cnn", {"head": "fc"}),
-    "small_cnn_early": ("small_cnn", {"downsample": "early"}),
-    "shufflenet_g1": ("shufflenet_cifar", {"groups": 1}),
-    "shufflenet_g4": ("shufflenet_cifar", {"groups": 4}),
-    "shufflenet_g4_noshuffle": ("shufflenet_cifar", {"groups": 4, "shuffle": False}),
+    # the sizes notebook 05 trains (its WIDTH, SHUFFLE_SIZE and STUDENT_ALPHA), so that its
+    # run folders serve this runner too
+    "mobilenet_alpha0.25": ("mobilenet_cifar", {"alpha": 0.25}),
+    "small_cnn": ("small_cnn", {"width": 16}),
+    "small_cnn_fc": ("small_cnn", {"width": 16, "head": "fc"}),
+    "small_cnn_early": ("small_cnn", {"width": 16, "downsample": "early"}),
+    "shufflenet_g1": ("shufflenet_cifar", {"groups": 1, "scale": 0.25}),
+    "shufflenet_g4": ("shufflenet_cifar", {"groups": 4, "scale": 0.25}),
+    "shufflenet_g4_noshuffle": ("shufflenet_cifar", {"groups": 4, "shuffle": False, "scale": 0.25}),
 }
 
 
