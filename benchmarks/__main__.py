@@ -72,7 +72,8 @@ def run_section(name: str, args) -> dict:
         from benchmarks import widget_latency
 
         return {"moves": args.moves,
-                "widgets": widget_latency.main(["--moves", str(args.moves)]),
+                "widgets": widget_latency.main(["--moves", str(args.moves),
+                                                "--leak-moves", str(args.leak_moves)]),
                 "data_driven": sorted(widget_latency.DATA_DRIVEN)}
     raise ValueError(name)
 
@@ -138,6 +139,10 @@ def _targets(sections: dict) -> list[str]:
             if r.get("analytic"):
                 rows.append(f"| analytic widget p95 < 100 ms | {name} | {r['p95_ms']:.0f} ms "
                             f"(CPU {r['cpu_p95_ms']:.0f} ms) | {'pass' if r['p95_ms'] < 100 else 'FAIL'} |")
+        for name, r in wd["results"]["widgets"].items():
+            if "rss_growth_mb" in r:
+                rows.append(f"| widget memory growth over {r['leak_moves']:,} changes < 50 MB | {name} | "
+                            f"{r['rss_growth_mb']:+.1f} MB | {'pass' if r['rss_growth_mb'] < 50 else 'FAIL'} |")
     else:
         rows.append("| analytic widget p95 < 100 ms | every analytic widget | not measured | - |")
     an = sections.get("analysis")
@@ -370,6 +375,13 @@ def _render_widgets(res: dict) -> list[str]:
         lines.append(f"| {name} | {'analytic' if r['analytic'] else 'data-driven'} | {r['drawn']} | "
                      f"{r['refused']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['cpu_p50_ms']:.0f} | "
                      f"{r['cpu_p95_ms']:.0f} | {target} |")
+    leaks = {n: r for n, r in res["widgets"].items() if "rss_growth_mb" in r}
+    if leaks:
+        lines += ["", "Memory: resident memory of the process before and after more control changes "
+                  "(after a warm-up, garbage collected), target < 50 MB:", "",
+                  "| widget | changes | memory growth MB | target |", "| --- | ---: | ---: | --- |"]
+        lines += [f"| {n} | {r['leak_moves']:,} | {r['rss_growth_mb']:+.1f} | "
+                  f"{'pass' if r['rss_growth_mb'] < 50 else 'FAIL'} |" for n, r in leaks.items()]
     return lines
 
 
@@ -393,6 +405,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jit", default="train", choices=("train", "false", "true", "auto"),
                    help="jit_compile of the training/pipeline sections (default: as train())")
     p.add_argument("--moves", type=int, default=60, help="control changes per widget")
+    p.add_argument("--leak-moves", type=int, default=1000,
+                   help="control changes of the widgets' memory check (0: skip)")
     p.add_argument("--cifar", default=None, help="CIFAR-10 copy for the notebooks (default: $CONVVIZ_CIFAR10)")
     p.add_argument("--timeout", type=int, default=3600, help="seconds per notebook")
     p.add_argument("--notebooks", default=None,

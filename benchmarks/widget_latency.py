@@ -9,7 +9,9 @@ evenly spaced values, round-robin, ``--moves`` times; a move into a state the wi
     python benchmarks/widget_latency.py [--moves 60] [--json out.json]
 
 Target: p95 < 100 ms for the analytic widgets (everything but the data-driven
-correlation, separable-fit and effective-field ones).
+correlation, separable-fit and effective-field ones). Then ``--leak-moves`` (1,000) more
+changes on three widgets (one that updates its artists in place, one that rebuilds its axes,
+one data-driven): their resident memory must grow by less than 50 MB.
 """
 from __future__ import annotations
 
@@ -97,10 +99,35 @@ def measure(widget, n, cpu=None):
     return drawn, refused
 
 
+LEAK_WIDGETS = ("cost_curves_widget", "receptive_field_widget", "correlation_widget")
+LEAK_TARGET_MB = 50
+
+
+def memory_growth(widget, n: int) -> float:
+    """MB the process's resident memory grew by over ``n`` control changes (after a warm-up
+    that fills the font and text-layout caches): a figure or artist leak shows here."""
+    import gc
+
+    import psutil
+
+    steps = moves(widget, n)
+    for name, value in steps[:40]:
+        widget.controls[name].value = value
+    gc.collect()
+    before = psutil.Process().memory_info().rss
+    for name, value in steps:
+        widget.controls[name].value = value
+    gc.collect()
+    return (psutil.Process().memory_info().rss - before) / 2**20
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=60)
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--leak-moves", type=int, default=1000,
+                        help=f"control changes for the memory check of {', '.join(LEAK_WIDGETS)} "
+                             "(0: skip)")
     args = parser.parse_args(argv)
     results = {}
     print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}")
@@ -118,6 +145,11 @@ def main(argv=None):
                          "cpu_p95_ms": round(c95, 1), "analytic": name not in DATA_DRIVEN}
         print(f"{name:30s} {len(drawn):5d} {p50:7.1f} {p95:7.1f} {c50:8.1f} {c95:8.1f}"
               f" {len(refused):7d}  {target}")
+        if args.leak_moves and name in LEAK_WIDGETS:
+            grown = memory_growth(widget, args.leak_moves)
+            results[name].update(leak_moves=args.leak_moves, rss_growth_mb=round(grown, 1))
+            print(f"{'':30s} {args.leak_moves} more changes: resident memory {grown:+.1f} MB "
+                  f"({'ok' if grown < LEAK_TARGET_MB else 'LEAK'})")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

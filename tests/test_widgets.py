@@ -125,11 +125,16 @@ def test_options_enumerate_every_state():
     assert widgets.effective_field_widget(small_data()["fields"]).options("stack") == ["2 layers"]
 
 
-def test_fifty_moves_keep_one_figure_and_stable_memory():
+@pytest.mark.parametrize("factory, states", [
+    # rebuilds its axes on every change
+    ("segment_diagram_widget", [{"channels": c, "segments": g} for c, g in [(16, 4), (12, 3), (10, 4), (8, 8), (16, 2)]]),
+    # updates its artists in place (and rebuilds them after a refused state)
+    ("cost_curves_widget", [{"channels": c, "segments": g} for c, g in [(64, 4), (48, 16), (8, 16), (512, 2), (24, 8)]]),
+])
+def test_fifty_moves_keep_one_figure_and_stable_memory(factory, states):
     import matplotlib.pyplot as plt
 
-    widget = widgets.segment_diagram_widget()
-    states = [{"channels": c, "segments": g} for c, g in [(16, 4), (12, 3), (10, 4), (8, 8), (16, 2)]]
+    widget = getattr(widgets, factory)()
 
     def figures():
         gc.collect()
@@ -139,10 +144,12 @@ def test_fifty_moves_keep_one_figure_and_stable_memory():
         widget.render(**state)
     fignums, count = plt.get_fignums(), figures()
     objects, rss = len(gc.get_objects()), psutil.Process().memory_info().rss
+    axes = len(widget.figure.axes)
     for i in range(50):
         name, value = ("channels", states[i % 5]["channels"]) if i % 2 else ("segments", states[i % 5]["segments"])
         widget.controls[name].value = value
-    assert plt.get_fignums() == fignums and figures() == count
+    widget.render(**states[0])
+    assert plt.get_fignums() == fignums and figures() == count and len(widget.figure.axes) == axes
     grown = len(gc.get_objects()) - objects
     assert abs(grown) < 0.01 * objects, f"{grown} more Python objects after 50 moves"
     assert psutil.Process().memory_info().rss - rss < 20_000_000
@@ -154,3 +161,4 @@ def test_latency_benchmark_measures_every_widget(all_widgets):
         assert len(steps) == 4 and all(name in widget.controls for name, _ in steps)
         drawn, refused = widget_latency.measure(widget, 4)
         assert len(drawn) + len(refused) == 4 and min(drawn + refused) > 0
+    assert isinstance(widget_latency.memory_growth(all_widgets["cost_curves_widget"], 5), float)
