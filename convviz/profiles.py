@@ -5,7 +5,7 @@ names; the ``CONVVIZ_PROFILE`` environment variable overrides that choice, so CI
 can run every notebook in ``quick`` without editing it.
 
 - ``quick``: CI and smoke tests. A small class-balanced subset, seconds per model.
-- ``class``: the default. The full training set, a few minutes per model on a
+- ``class``: the default. The full training set, 8 epochs: 5 to 10 minutes per model on a
   laptop CPU or a Binder instance.
 - ``full``: a GPU. Long enough to reproduce the reference results in ``results/``.
 """
