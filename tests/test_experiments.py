@@ -96,3 +96,32 @@ def test_load_results_prefers_full_then_class(tmp_path, monkeypatch, capsys):
     assert list(load_results("class")) == ["b"]
     with pytest.raises(ValueError, match=r"profile must be one of \['class', 'full', 'quick'\]"):
         load_results("huge", folder=root)
+
+
+def _committed_records():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "results"
+    return [(p.parent.name, p.stem, json.loads(p.read_text()))
+            for p in sorted(root.glob("*/*.json"))]
+
+
+@pytest.mark.parametrize("profile, name, record", _committed_records(),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_committed_reference_records_match_the_models_of_today(profile, name, record):
+    """A reference in results/ is only worth plotting against while it describes the model
+    that the experiment of that name builds now, in the profile its folder names."""
+    from convviz.profiles import PROFILES
+
+    assert RECORD_KEYS <= set(record) and record["name"] == name
+    builder, kwargs = EXPERIMENTS[name]
+    assert record["config"]["builder"] == builder and record["config"]["kwargs"] == kwargs
+    assert record["config"]["profile"]["name"] == profile
+    assert record["config"]["profile"]["epochs"] == PROFILES[profile].epochs == record["config"]["epochs"]
+    assert record["params"] == experiments.build(name).count_params()
+    assert len(record["history"]["test_accuracy"]) == record["config"]["epochs"]
+    assert record["test_accuracy"] == pytest.approx(record["history"]["test_accuracy"][-1])
+    assert record["data"]["n_train"] == (PROFILES[profile].train_size or 50_000)
+    from convviz.notebooks import MACHINE_PATH
+
+    assert not MACHINE_PATH.search(json.dumps(record))  # no home, temp or venv folder
