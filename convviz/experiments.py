@@ -165,10 +165,12 @@ def run(models=None, profile=None, out=DEFAULT_OUT, runs_dir=None, verbose: bool
     (checkpoints) go to ``<runs_dir>/<profile>/<name>``, by default ``$CONVVIZ_RUNS`` or
     ``./runs``. Returns ``{name: record}``.
     """
+    from .backend import load_keras
     from .data import load_cifar10
     from .training import default_runs_dir, train
 
     names = _check_names(models)
+    load_keras()  # before anything imports it loudly
     prof = get_profile(profile)
     if not isinstance(out, (str, os.PathLike)) or not os.fspath(out):
         raise ValueError(f"out must be a folder path; got {out!r}")

@@ -300,7 +300,9 @@ def _progress_callback(display: _Display, name: str, epochs: int, steps: int, ba
 
 def environment() -> dict:
     """Keras, its backend and the devices it trains on, for the run's records."""
-    import keras
+    from .backend import load_keras
+
+    keras = load_keras()  # quietly: TensorFlow's start-up lines go to fd 2
 
     backend = keras.backend.backend()
     info = {"keras": keras.__version__, "backend": backend, "machine": platform.machine(),
