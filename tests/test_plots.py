@@ -334,3 +334,18 @@ def test_redrawing_in_place_matches_a_fresh_figure():
     fig.clear()  # what a widget does on a refused state
     assert plots.branches_vs_grouped((16, 16, 48), 48, 2, fig=fig) is fig
     assert len(fig.axes) == 2 and len(by_gid(fig, "segment")) == 2
+
+
+def test_receptive_depth_redrawn_in_place_matches_a_fresh_figure():
+    fig = Figure(figsize=(9, 3.6))
+    plots.receptive_field_vs_depth(12, (3, 5, 7), 256, fig=fig)
+    axes = list(fig.axes)
+    plots.receptive_field_vs_depth(4, (3, 5, 7), 32, fig=fig)
+    fresh = plots.receptive_field_vs_depth(4, (3, 5, 7), 32)
+    assert fig.axes == axes and texts(fig) == texts(fresh)
+    for gid in ("field-3", "field-7", "params-5"):
+        (mine,), (theirs,) = by_gid(fig, gid), by_gid(fresh, gid)
+        np.testing.assert_array_equal(mine.get_xydata(), theirs.get_xydata())
+    for ax, other in zip(fig.axes, fresh.axes):  # rescaled to the new data
+        np.testing.assert_allclose(ax.get_xlim(), other.get_xlim())
+        np.testing.assert_allclose(ax.get_ylim(), other.get_ylim())

@@ -10,7 +10,7 @@ from matplotlib.patches import Rectangle
 
 from ..core import costs
 from ..core.receptive import Field, closed_form, compose, output_size, resolve_padding, visible
-from ._common import count, new_figure
+from ._common import count, new_figure, reuse
 
 
 def _check_layers(layers):
@@ -108,6 +108,28 @@ def receptive_field_growth(layers, image=None, *, input_size=(32, 32), depth=Non
     return fig
 
 
+def _depth_layout(kernel_sizes):
+    """The two panels of :func:`receptive_field_vs_depth`, one empty line per kernel size."""
+
+    def build(fig):
+        ax_rf, ax_p = fig.subplots(1, 2)
+        art = {"axes": (ax_rf, ax_p)}
+        for i, k in enumerate(kernel_sizes):
+            (art[f"field-{k}"],) = ax_rf.plot([], [], "o-", color=f"C{i}", label=f"{k}×{k}", gid=f"field-{k}")
+            (art[f"params-{k}"],) = ax_p.plot([], [], "o-", color=f"C{i}", label=f"{k}×{k}", gid=f"params-{k}")
+        ax_rf.set(xlabel="depth (layers)", ylabel="receptive field (pixels)")
+        ax_rf.set_title("field against depth", y=1.0)
+        ax_p.set(xlabel="receptive field (pixels)", ylabel="parameters")
+        art["params-title"] = ax_p.set_title(" ", y=1.0)
+        for ax in (ax_rf, ax_p):
+            ax.grid(alpha=0.3)
+            ax.locator_params(nbins=5)
+        ax_rf.legend(fontsize=8)
+        return art
+
+    return build
+
+
 def receptive_field_vs_depth(max_depth=8, kernel_sizes=(3, 5, 7), channels=64, *,
                              fig=None, figsize=(9, 3.6)):
     """Receptive field against depth for stacks of k×k stride-1 convolutions, and what it costs.
@@ -121,23 +143,21 @@ def receptive_field_vs_depth(max_depth=8, kernel_sizes=(3, 5, 7), channels=64, *
     kernel_sizes = sorted(int(k) for k in kernel_sizes)
     if not kernel_sizes or kernel_sizes[0] < 2:
         raise ValueError(f"kernel_sizes must be integers >= 2; got {kernel_sizes}")
-    fig = new_figure(fig, figsize, left=0.08, right=0.98, bottom=0.15, top=0.82, wspace=0.3)
-    ax_rf, ax_p = fig.subplots(1, 2)
+    fig, art = reuse(fig, figsize, ("receptive_field_vs_depth", tuple(kernel_sizes)),
+                     _depth_layout(kernel_sizes), left=0.08, right=0.98, bottom=0.15, top=0.82,
+                     wspace=0.3)
+    ax_rf, ax_p = art["axes"]
     depths = np.arange(1, max_depth + 1)
     shape = (8, 8, channels)
-    for i, k in enumerate(kernel_sizes):
+    for k in kernel_sizes:
         fields = [closed_form([k] * n).size for n in depths]
         params = depths * costs.conv2d(shape, channels, k, use_bias=False).params
-        ax_rf.plot(depths, fields, "o-", color=f"C{i}", label=f"{k}×{k}", gid=f"field-{k}")
-        ax_p.plot(fields, params, "o-", color=f"C{i}", label=f"{k}×{k}", gid=f"params-{k}")
-    ax_rf.set(xlabel="depth (layers)", ylabel="receptive field (pixels)")
-    ax_rf.set_title("field against depth", y=1.0)
-    ax_p.set(xlabel="receptive field (pixels)", ylabel="parameters")
-    ax_p.set_title(f"parameters ({channels} channels)", y=1.0)
+        art[f"field-{k}"].set_data(depths, fields)
+        art[f"params-{k}"].set_data(fields, params)
+    art["params-title"].set_text(f"parameters ({channels} channels)")
     for ax in (ax_rf, ax_p):
-        ax.grid(alpha=0.3)
-        ax.locator_params(nbins=5)
-    ax_rf.legend(fontsize=8)
+        ax.relim()
+        ax.autoscale_view()
     small, big = kernel_sizes[0], kernel_sizes[-1]
     n = (big - 1) // (small - 1)
     if n * (small - 1) == big - 1 and small != big:
