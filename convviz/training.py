@@ -214,20 +214,31 @@ def _atomic_write_text(path: Path, text: str):
 
 
 def _save_checkpoint(run_dir: Path, model, state: dict, history: dict):
-    # The weights file holds the optimizer's state too (step count, moments).
-    # Keras insists on the ``.weights.h5`` suffix, so the temporary name keeps it.
+    """Weights (with the optimizer's state: step count, moments), history, then state.json.
+
+    state.json, written last, is what says an epoch is finished, and it names the weights
+    file of that epoch: a kill between the writes leaves the previous state pointing at the
+    previous weights, still on disk (older weights are deleted only after the new state is in).
+    """
+    weights = f"model-{state['epochs_done']}.weights.h5"  # Keras insists on the suffix
     tmp_w = run_dir / ".tmp.weights.h5"
     model.save_weights(tmp_w)
-    os.replace(tmp_w, run_dir / "model.weights.h5")
+    os.replace(tmp_w, run_dir / weights)
     _atomic_write_text(run_dir / "history.json", json.dumps(history, indent=1))
-    # state.json last: it is what says an epoch is finished.
-    _atomic_write_text(run_dir / "state.json", json.dumps(state, indent=1))
+    _atomic_write_text(run_dir / "state.json", json.dumps({**state, "weights": weights}, indent=1))
+    for old in run_dir.glob("model*.weights.h5"):
+        if old.name != weights:
+            old.unlink()
 
 
-def _load_checkpoint(run_dir: Path, model) -> None:
+def _load_checkpoint(run_dir: Path, model, state: dict) -> dict:
+    """Load the weights ``state`` names into ``model``; return the history of its epochs
+    (history.json may hold one epoch more, written just before a kill)."""
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
-    model.load_weights(run_dir / "model.weights.h5")
+    model.load_weights(run_dir / state.get("weights", "model.weights.h5"))  # older run folders
+    history = json.loads((run_dir / "history.json").read_text())
+    return {key: values[:int(state["epochs_done"])] for key, values in history.items()}
 
 
 # --------------------------------------------------------------------------- progress
@@ -412,8 +423,7 @@ def train(model, data=None, *, profile: str | Profile | None = None, name: str |
             display.text(f"`{name}`: the run folder holds a different model or budget; "
                          f"starting a fresh run.", force=True)
         else:
-            _load_checkpoint(run_dir, model)
-            history = json.loads((run_dir / "history.json").read_text())
+            history = _load_checkpoint(run_dir, model, state)
             start_epoch, prior_time = int(state["epochs_done"]), float(state["wall_time"])
             msg = (f"`{name}`: resuming from epoch {start_epoch} of {epochs} "
                    f"(found a checkpoint in the run folder)")

@@ -79,7 +79,7 @@ def test_train_returns_figures_and_writes_run_folder(tmp_path):
     assert r.test_accuracy == pytest.approx(r.history["test_accuracy"][-1])
     assert r.wall_time > 0 and r.images_per_second > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "history.json", "model.weights.h5", "result.json", "state.json"]  # no temporary files left
+        "history.json", "model-2.weights.h5", "result.json", "state.json"]  # no temporary files left
     state = json.loads((tmp_path / "state.json").read_text())
     assert state["epochs_done"] == 2 and state["profile"] == "quick"
     # the learning rate followed the schedule down to (near) zero by the end
