@@ -147,11 +147,30 @@ def collect(profile=None, runs_dir=None, results_folder=None, references: bool =
     ``mult_adds`` (None when unknown), ``mult_adds_complete`` (False when some layers have no
     cost formula: the figure is then a lower bound), ``costs_from``, ``epochs``, ``finished``,
     ``wall_time`` (s), ``n_train``.
+
+    A reference recorded from one of your run folders (``python -m convviz.experiments run``
+    loads a finished run instead of training it again) is that run: it is listed once, as your
+    run, with the record named in its ``source``.
     """
     if references not in (True, False):
         raise ValueError(f"references must be True or False; got {references!r}")
     rows = run_rows(profile, runs_dir)
-    return rows + (reference_rows(None, results_folder) if references else [])
+    if not references:
+        return rows
+
+    def identity(row):
+        return (row["name"], row["profile"], row["epochs"], row["params"], row["test_accuracy"],
+                row["wall_time"])
+
+    mine = {identity(r): r for r in rows if r["finished"]}
+    others = []
+    for ref in reference_rows(None, results_folder):
+        run = mine.get(identity(ref))
+        if run is None:
+            others.append(ref)
+        else:
+            run["source"] += f", also the {ref['source']}"
+    return rows + others
 
 
 def _rebuild(row):

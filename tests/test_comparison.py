@@ -74,6 +74,21 @@ def test_reference_records_become_rows(tmp_path, monkeypatch):
     assert comparison.collect("quick", runs_dir=tmp_path / "runs", references=False) == [by["run", "mine"]]
 
 
+def test_a_reference_recorded_from_your_run_is_listed_once(tmp_path, monkeypatch):
+    monkeypatch.delenv("CONVVIZ_PROFILE", raising=False)
+    _run(tmp_path / "runs", "class", "same", params=20_000, epochs_done=8, epochs=8)
+    _run(tmp_path / "runs", "class", "retrained", params=20_000, epochs_done=8, epochs=8)
+    for name, seconds in (("same", 12.0), ("retrained", 99.0)):
+        _record(tmp_path / "results", "class", name, 0.3, 2_000_000, 20_000)
+        path = tmp_path / "results" / "class" / f"{name}.json"
+        path.write_text(path.read_text().replace('"wall_time": 60.0', f'"wall_time": {seconds}'))
+    rows = comparison.collect("class", runs_dir=tmp_path / "runs", results_folder=tmp_path / "results")
+    assert [(r["kind"], r["name"]) for r in rows] == [("run", "retrained"), ("run", "same"),
+                                                      ("reference", "retrained")]
+    same = rows[1]
+    assert same["source"] == "your run (runs/class/same/), also the reference (results/class/same.json)"
+
+
 def test_pareto_front_keeps_only_unbeaten_models():
     rows = [dict(name=n, test_accuracy=a, mult_adds=m) for n, a, m in
             [("cheap", 0.5, 1), ("dominated", 0.45, 2), ("mid", 0.6, 3), ("tie", 0.6, 4),
