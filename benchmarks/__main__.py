@@ -251,52 +251,20 @@ def _findings(sections: dict) -> list[str]:
 
 
 RECOMMENDATION = """\
-### Changes proposed for `convviz/training.py` (not applied here; the lead applies them)
+### The training path: what is proposed, what is done
 
-1. **Fold the flip into the crop in `augment_batch`** (bit-identical output under the same
-   seed: the same random draws in the same order; one `tf.gather` and one `tf.where` over the
-   whole batch fewer). In `augment_batch`, replace everything after the `ox = ...` line with:
-
-   ```python
-       flip = tf.random.uniform([b]) < 0.5
-       rows = oy[:, None] + tf.range(h)[None, :]
-       cols = ox[:, None] + tf.where(flip[:, None], tf.range(w - 1, -1, -1)[None, :],
-                                     tf.range(w)[None, :])
-       out = tf.gather(padded, rows, axis=1, batch_dims=1)
-       return tf.gather(out, cols, axis=2, batch_dims=1)
-   ```
-
-   (the random draws stay in the order `oy, ox, flip`; checked equal to today's output for
-   five seeds on 500 images; `benchmarks/training_speed.py::proposed_augment_batch` is this code).
+1. **Proposed: fold the flip into the crop in `convviz.training.augment_batch`**, as
+   `benchmarks/training_speed.py::proposed_augment_batch` does (bit-identical output under the
+   same seed: the same random draws in the same order, `oy, ox, flip`; one `tf.gather` and one
+   `tf.where` over the whole batch fewer; checked equal for five seeds on 500 images).
    Measured (pipeline section, `proposed augmentation` rows and the finding above): the input
    pipeline alone gets about 1.4x faster, which is under 1% of the training CPU, because the
    whole input side is only ~2% of it. A small, free, behaviour-preserving change, not a
    speed-up anyone will feel.
 
-2. **Expose train()'s compile call** so that the benchmarks compile exactly as `train()` does
-   instead of replicating it (`benchmarks/training_speed.py::compile_like_train` duplicates
-   it today and switches to this function as soon as it exists):
-
-   ```python
-   def compile_for_training(model, profile, steps_per_epoch: int, epochs: int, **compile_options):
-       \"\"\"Compile ``model`` as :func:`train` does: AdamW with the profile's schedule and weight
-       decay, sparse cross-entropy (from logits unless the model ends in a softmax), accuracy.
-       ``compile_options`` go to ``model.compile`` (``jit_compile``, ``steps_per_execution``).\"\"\"
-       import keras
-
-       prof = get_profile(profile)
-       model.compile(
-           optimizer=keras.optimizers.AdamW(learning_rate=lr_schedule(prof, steps_per_epoch, epochs),
-                                            weight_decay=prof.weight_decay),
-           loss=keras.losses.SparseCategoricalCrossentropy(
-               from_logits=not _outputs_probabilities(model)),
-           metrics=["accuracy"],
-           **compile_options,
-       )
-   ```
-
-   and in `train()` replace the `model.compile(...)` block with
-   `compile_for_training(model, prof, steps, epochs)`. No change in behaviour.
+2. **Done: `convviz.training.compile_for_training`** is train()'s compile call, and the
+   benchmarks compile through it (`training_speed.py::compile_like_train`), so they measure
+   exactly what `train()` runs.
 
 3. **Keep `jit_compile` at Keras' `"auto"`** (what `train()` does now): see the XLA section;
    forcing XLA on a CPU would cost far more than anything else measured here. No change.
