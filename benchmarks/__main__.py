@@ -121,8 +121,13 @@ def _targets(sections: dict) -> list[str]:
     nb = sections.get("notebooks", {}).get("class")
     if nb:
         for name, r in nb["results"]["notebooks"].items():
+            from benchmarks.notebooks_cost import memory_mb
+
+            what = ("kernel + workers, PSS" if r.get("notebook_pss_peak_mb")
+                    else "kernel RSS, training in the kernel")
             rows.append(f"| class-profile notebook <= 10 min and < 2 GB | {name} | "
-                        f"{r['wall_s'] / 60:.1f} min, {r['kernel_peak_mb']:,} MB | {r.get('target', '-')} |")
+                        f"{r['wall_s'] / 60:.1f} min, {memory_mb(r):,} MB ({what}) | "
+                        f"{r.get('target', '-')} |")
     else:
         rows.append("| class-profile notebook <= 10 min and < 2 GB | every notebook | not measured yet "
                     "(`python -m benchmarks --only notebooks --profiles class`) | - |")

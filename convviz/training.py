@@ -248,6 +248,9 @@ class _Display:
     """Text and a figure that update in place in a notebook, or lines on a terminal."""
 
     def __init__(self, live_plot: bool):
+        from . import isolation
+
+        self.relay = os.environ.get(isolation.RELAY_ENV) == "1"  # in a training worker
         try:
             from IPython import get_ipython
 
@@ -259,7 +262,11 @@ class _Display:
         self._last_line = 0.0
 
     def text(self, line: str, force: bool = False):
-        if self.notebook:
+        if self.relay:
+            from .isolation import relay
+
+            relay(text=line, force=force)
+        elif self.notebook:
             from IPython.display import display, Markdown
 
             if self._text is None:
@@ -271,6 +278,11 @@ class _Display:
             self._last_line = time.monotonic()
 
     def curve(self, history: dict, title: str):
+        if self.relay and history.get("loss"):
+            from .isolation import relay
+
+            relay(curve=history)
+            return
         if not (self.notebook and self.live_plot) or not history.get("loss"):
             return
         from IPython.display import display
@@ -363,6 +375,14 @@ def _validate_args(epochs, batch_size, name):
         raise ValueError(f"name must be a non-empty folder name without '/'; got {name!r}")
 
 
+def _finished(state_file: Path, fingerprint: str, epochs: int, resume: bool) -> bool:
+    """Whether the run folder already holds this training, complete."""
+    if not (resume and state_file.exists()):
+        return False
+    state = json.loads(state_file.read_text())
+    return state.get("fingerprint") == fingerprint and int(state.get("epochs_done", 0)) >= epochs
+
+
 def _outputs_probabilities(model) -> bool:
     import keras
 
@@ -373,7 +393,7 @@ def _outputs_probabilities(model) -> bool:
 def train(model, data=None, *, profile: str | Profile | None = None, name: str | None = None,
           run_dir: str | os.PathLike | None = None, epochs: int | None = None,
           batch_size: int | None = None, resume: bool = True, live_plot: bool = True,
-          seed: int = 0, verbose: bool = True) -> TrainResult:
+          seed: int = 0, verbose: bool = True, isolate: bool | None = None) -> TrainResult:
     """Train ``model`` on CIFAR-10 and evaluate it on the test split.
 
     Parameters
@@ -386,12 +406,19 @@ def train(model, data=None, *, profile: str | Profile | None = None, name: str |
     name : run name; the run folder is ``run_dir or $CONVVIZ_RUNS/<profile>/<name>``. Default: ``model.name``.
     epochs, batch_size : override the profile's.
     resume : continue from the last finished epoch of the same run when one is found.
+    isolate : train in a worker process and load the trained weights back into ``model``, so
+        that the calling process (a notebook's kernel) does not keep what TensorFlow builds for
+        each training (:mod:`convviz.isolation`). Default: ``CONVVIZ_ISOLATE``, else only in
+        the ``class`` profile.
     """
     from .backend import load_keras
 
     keras = load_keras()
+    from . import isolation
+
     _validate_args(epochs, batch_size, name)
     prof = get_profile(profile)
+    isolate = isolation.wanted(isolate, prof)
     if not isinstance(model, keras.Model):
         raise ValueError(f"model must be a keras.Model; got {type(model).__name__}")
     if tuple(model.input_shape[1:]) != IMAGE_SHAPE:
@@ -414,6 +441,18 @@ def train(model, data=None, *, profile: str | Profile | None = None, name: str |
     history: dict = {}
     start_epoch, prior_time = 0, 0.0
     state_file = run_dir / "state.json"
+    if isolate and not _finished(state_file, fingerprint, epochs, resume):
+        try:
+            summary = isolation.train_in_worker(
+                model, (x_train, y_train, x_test, y_test), profile=prof, name=name, run_dir=run_dir,
+                epochs=epochs, batch_size=batch_size, resume=resume, seed=seed, display=display)
+        except isolation.WorkerCannotLoad as err:
+            display.text(f"`{name}`: a worker process could not rebuild this model ({err}); "
+                         f"training it in this process instead.", force=True)
+            display = _Display(live_plot)
+        else:
+            history = _load_checkpoint(run_dir, model, json.loads(state_file.read_text()))
+            return TrainResult(**summary, history=history, model=model)
     if state_file.exists():
         state = json.loads(state_file.read_text())
         if not resume:

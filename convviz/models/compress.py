@@ -39,8 +39,8 @@ INPUT_TYPES = ("uint8", "int8")
 
 
 class _Frozen:
-    """Holds the teacher outside Keras' tracking: its weights are neither trained, nor saved in
-    the student's checkpoints, nor counted in the run's parameters."""
+    """Holds a model outside Keras' tracking. For the teacher: its weights are neither trained,
+    nor saved in the student's checkpoints, nor counted in the run's parameters."""
 
     def __init__(self, model):
         self.model = model
@@ -90,13 +90,19 @@ class Distiller(keras.Model):
         super().__init__(inputs=student.inputs, outputs=student.outputs,
                          name=f"{student.name}_distiller")
         self._teacher = _Frozen(teacher)
+        self._student = _Frozen(student)  # the same layers as this model's; kept to save it alone
         self.temperature, self.alpha = temperature, alpha
         self._student_probs = _outputs_probabilities(student)
         self._teacher_probs = _outputs_probabilities(teacher)
 
-    @property
-    def teacher(self):
+    # The teacher and student are reached through these methods, not properties or attributes:
+    # Keras' weight saving walks every public attribute, and would put the teacher's weights
+    # (and its optimizer's) in each of the student's checkpoints.
+    def get_teacher(self):
         return self._teacher.model
+
+    def get_student(self):
+        return self._student.model
 
     def __deepcopy__(self, memo):
         # A view over the student, not a model of its own. convviz.train copies its result with
@@ -106,7 +112,7 @@ class Distiller(keras.Model):
     def distillation_loss(self, x, y, y_pred):
         """The soft (KL at temperature T, times T²) and hard (cross-entropy) terms, batch means."""
         ops = keras.ops
-        t = ops.stop_gradient(_logits(self.teacher(x, training=False), self._teacher_probs))
+        t = ops.stop_gradient(_logits(self.get_teacher()(x, training=False), self._teacher_probs))
         s = _logits(y_pred, self._student_probs)
         T = self.temperature
         p_teacher = ops.softmax(t / T, axis=-1)
@@ -251,10 +257,16 @@ def _interpreter(tflite_bytes):
         import tensorflow as tf
 
         Interpreter = tf.lite.Interpreter
-    with warnings.catch_warnings():
+    from convviz.backend import _silenced_fd2
+
+    # _silenced_fd2: TFLite's C++ code prints an INFO line to the process's stderr when it
+    # applies its XNNPACK delegate, on the first model of a process.
+    with warnings.catch_warnings(), _silenced_fd2():
         warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
         try:
-            return Interpreter(model_content=bytes(tflite_bytes))
+            interpreter = Interpreter(model_content=bytes(tflite_bytes))
+            interpreter.allocate_tensors()
+            return interpreter
         except ValueError as err:
             raise ValueError(f"tflite_bytes is not a TensorFlow Lite model: {err}") from None
 
