@@ -207,6 +207,11 @@ def _load_model(job: Path, spec: dict):
     return keras.saving.load_model(job / "model.keras", compile=False, safe_mode=False)
 
 
+def _mapped_data(folder: Path):
+    x_train, y_train, x_test, y_test = (np.load(folder / f"{n}.npy", mmap_mode="r") for n in _DATA_NAMES)
+    return (x_train, y_train), (x_test, y_test)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     job_file = Path(argv[0])
@@ -220,9 +225,9 @@ def main(argv=None) -> int:
     load_keras()
     model = _load_model(job_file.parent, spec["model"])
     relay(loaded=True)
-    folder = Path(spec["data"])
-    x_train, y_train, x_test, y_test = (np.load(folder / f"{n}.npy", mmap_mode="r") for n in _DATA_NAMES)
-    train(model, ((x_train, y_train), (x_test, y_test)), profile=Profile(**spec["profile"]),
+    # The arrays are memory-mapped and not named here: train() drops its references once its
+    # datasets hold copies, and the mapping goes with them.
+    train(model, _mapped_data(Path(spec["data"])), profile=Profile(**spec["profile"]),
           name=spec["name"], run_dir=spec["run_dir"], epochs=spec["epochs"],
           batch_size=spec["batch_size"], resume=spec["resume"], seed=spec["seed"],
           live_plot=True, verbose=False, isolate=False)

@@ -474,6 +474,10 @@ def train(model, data=None, *, profile: str | Profile | None = None, name: str |
 
     train_ds = make_dataset(x_train, y_train, batch_size, training=True, augment=prof.augment, seed=seed)
     test_ds = make_dataset(x_test, y_test, 500, training=False)
+    n_train, n_test = len(x_train), len(x_test)
+    # The datasets hold their own copies now; let go of ours (in a worker these are memory-mapped
+    # files, whose pages would otherwise stay mapped for the whole run).
+    del data, x_train, y_train, x_test, y_test
     session_time, session_images = 0.0, 0
     progress = _progress_callback(display, name, epochs, steps, batch_size)
 
@@ -492,7 +496,7 @@ def train(model, data=None, *, profile: str | Profile | None = None, name: str |
             history.setdefault(key, []).append(float(value))
         state = {"fingerprint": fingerprint, "epochs_done": epoch + 1, "epochs": epochs,
                  "wall_time": prior_time + session_time, "profile": prof.name, "name": name,
-                 "batch_size": batch_size, "n_train": len(x_train), "n_test": len(x_test),
+                 "batch_size": batch_size, "n_train": n_train, "n_test": n_test,
                  "params": int(model.count_params()), **environment()}
         _save_checkpoint(run_dir, model, state, history)
         display.text(f"`{name}` epoch {epoch + 1}/{epochs}: loss {history['loss'][-1]:.3f} · "
@@ -504,7 +508,7 @@ def train(model, data=None, *, profile: str | Profile | None = None, name: str |
     if start_epoch >= epochs:
         test_loss, test_acc = history["test_loss"][-1], history["test_accuracy"][-1]
     ips = session_images / session_time if session_time else (
-        len(x_train) * epochs / max(prior_time, 1e-9))
+        n_train * epochs / max(prior_time, 1e-9))
     result = TrainResult(name=name, history=history, test_accuracy=float(test_acc),
                          test_loss=float(test_loss), wall_time=prior_time + session_time,
                          images_per_second=float(ips), epochs=epochs, resumed_from=start_epoch,
