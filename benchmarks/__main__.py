@@ -121,13 +121,13 @@ def _targets(sections: dict) -> list[str]:
     nb = sections.get("notebooks", {}).get("class")
     if nb:
         for name, r in nb["results"]["notebooks"].items():
-            from benchmarks.notebooks_cost import memory_mb
+            from benchmarks.notebooks_cost import memory_mb, target_status
 
             what = ("kernel + workers, PSS" if r.get("notebook_pss_peak_mb")
                     else "kernel RSS, training in the kernel")
             rows.append(f"| class-profile notebook <= 10 min and < 2 GB | {name} | "
                         f"{r['wall_s'] / 60:.1f} min, {memory_mb(r):,} MB ({what}) | "
-                        f"{r.get('target', '-')} |")
+                        f"{target_status(r)} |")
     else:
         rows.append("| class-profile notebook <= 10 min and < 2 GB | every notebook | not measured yet "
                     "(`python -m benchmarks --only notebooks --profiles class`) | - |")
@@ -238,6 +238,19 @@ def _findings(sections: dict) -> list[str]:
             f"rates (training table), i.e. about that many wall minutes divided by the 1-2 cores "
             f"TensorFlow keeps busy, plus evaluation. A class-profile notebook that trains more "
             f"than one model is unlikely to meet the 10-minute target on 2 cores.")
+    nb = sections.get("notebooks", {}).get("class", {}).get("results", {}).get("notebooks", {})
+    isolated = {k: r for k, r in nb.items() if r.get("notebook_pss_peak_mb")}
+    in_kernel = {k: r for k, r in nb.items() if not r.get("notebook_pss_peak_mb") and r["ok"]}
+    if isolated:
+        now = "; ".join(f"{k}: kernel {r['kernel_peak_mb']:,} MB, kernel + workers "
+                        f"{r['notebook_pss_peak_mb']:,} MB" for k, r in isolated.items())
+        before = "; ".join(f"{k} {r['kernel_peak_mb']:,} MB" for k, r in in_kernel.items())
+        lines.append(
+            "- **Memory: training in worker processes** (`convviz.isolation`, the class "
+            "profile's default): TensorFlow keeps what it builds for each training for the life "
+            "of its process, so a kernel that trained the models itself grew with every model. "
+            f"Measured peaks (PSS for kernel + workers): {now}."
+            + (f" Rows measured with training in the kernel (kernel RSS): {before}." if before else ""))
     lines += [
         "- **tf.data with prefetch and parallel augmentation**: already so in `make_dataset` "
         "(shuffle, batch, one vectorised crop+flip per batch with `num_parallel_calls=AUTOTUNE`, "
