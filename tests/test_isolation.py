@@ -115,11 +115,16 @@ def test_the_worker_stops_when_the_kernel_dies_and_the_run_resumes(tmp_path):
         rng = np.random.default_rng(0)
         x = rng.integers(0, 256, (2000, 32, 32, 3), dtype=np.uint8); y = rng.integers(0, 10, 2000)
         convviz.train(tiny(), ((x, y), (x[:100], y[:100])), profile="quick", epochs=40,
-                      run_dir={str(tmp_path)!r}, isolate=True)
+                      run_dir={str(tmp_path / "run")!r}, isolate=True)
     """)
+    # its temporary folder (where the images go for the worker) is the test's: a killed kernel
+    # cannot remove its copy at exit
+    (tmp_path / "tmp").mkdir()
     kernel = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
-    state = tmp_path / "state.json"
+                              stderr=subprocess.DEVNULL, start_new_session=True,
+                              env={**os.environ, "TMPDIR": str(tmp_path / "tmp")})
+    run_dir = tmp_path / "run"
+    state = run_dir / "state.json"
     deadline = time.monotonic() + 240
     workers = []
     try:
@@ -144,5 +149,5 @@ def test_the_worker_stops_when_the_kernel_dies_and_the_run_resumes(tmp_path):
     x = rng.integers(0, 256, (2000, 32, 32, 3), dtype=np.uint8)
     y = rng.integers(0, 10, 2000)
     r = convviz.train(tiny(), ((x, y), (x[:100], y[:100])), profile="quick", epochs=40,
-                      run_dir=tmp_path, isolate=True)
+                      run_dir=run_dir, isolate=True)
     assert r.resumed_from == done and len(r.history["loss"]) == 40
