@@ -166,3 +166,16 @@ def test_channel_correlation():
     np.testing.assert_allclose(corr[4], 0)  # constant channel
     flat = a[..., :4].reshape(-1, 4)
     np.testing.assert_allclose(corr[:4, :4], np.corrcoef(flat.T), atol=1e-12)
+
+
+def test_correlations_are_the_same_computed_a_slice_at_a_time(monkeypatch):
+    """Large activations are processed in bounded slices; the figures must not depend on it."""
+    rng = np.random.default_rng(7)
+    a = (rng.normal(size=(6, 9, 9, 5)) + rng.normal(size=(6, 1, 1, 5))).astype(np.float32)
+    whole_corr = correlation.channel_correlation(a)
+    whole_auto = correlation.spatial_autocorrelation(a, 3)
+    x = a.reshape(-1, 5).astype(np.float64)
+    np.testing.assert_allclose(whole_corr, np.corrcoef(x, rowvar=False), atol=1e-12)
+    monkeypatch.setattr(correlation, "_CHUNK_VALUES", 7)  # a row or an image per slice
+    np.testing.assert_allclose(correlation.channel_correlation(a), whole_corr, atol=1e-12)
+    np.testing.assert_allclose(correlation.spatial_autocorrelation(a, 3), whole_auto, atol=1e-12)

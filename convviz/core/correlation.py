@@ -10,11 +10,23 @@ from __future__ import annotations
 import numpy as np
 
 
+# Work in slices of at most this many float64 values (64 MB), whatever the input's size:
+# a layer's activations for a few hundred images are hundreds of MB as float64 already.
+_CHUNK_VALUES = 8 * 2**20
+
+
 def _check_activations(activations):
-    a = np.asarray(activations, dtype=float)
+    a = np.asarray(activations)
     if a.ndim != 4:
         raise ValueError(f"activations must have shape (N, H, W, C); got {a.shape}")
+    if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)
+            or a.dtype == bool):
+        a = np.asarray(a, dtype=float)  # raises for what is not numbers
     return a
+
+
+def _rows_per_chunk(row_values: int) -> int:
+    return max(1, _CHUNK_VALUES // max(1, row_values))
 
 
 def _varies(std, scale):
@@ -29,13 +41,19 @@ def channel_correlation(activations):
     """
     a = _check_activations(activations)
     x = a.reshape(-1, a.shape[-1])
-    x = x - x.mean(axis=0)
-    std = np.sqrt((x ** 2).mean(axis=0))
-    varies = _varies(std, np.abs(a).max(axis=(0, 1, 2)))
-    z = x / np.where(varies, std, 1.0)
-    # einsum, not z.T @ z: a multi-threaded BLAS can stall for ~0.5 s on this small product
-    # when the cores are busy, and the widgets recompute it on every change.
-    return np.where(np.outer(varies, varies), np.einsum("ni,nj->ij", z, z) / len(x), 0.0)
+    n, c = x.shape
+    mean = x.mean(axis=0, dtype=np.float64)
+    scatter = np.zeros((c, c))
+    step = _rows_per_chunk(c)
+    for start in range(0, n, step):  # float64 a slice at a time (bounded memory)
+        xc = x[start:start + step].astype(np.float64) - mean
+        # einsum, not xc.T @ xc: a multi-threaded BLAS can stall for ~0.5 s on this small
+        # product when the cores are busy, and the widgets recompute it on every change.
+        scatter += np.einsum("ni,nj->ij", xc, xc)
+    std = np.sqrt(np.clip(np.diag(scatter) / n, 0.0, None))
+    varies = _varies(std, np.abs(x).max(axis=0).astype(np.float64))
+    safe = np.where(varies, std, 1.0)
+    return np.where(np.outer(varies, varies), scatter / n / np.outer(safe, safe), 0.0)
 
 
 def spatial_autocorrelation(activations, max_offset=4):
@@ -52,6 +70,21 @@ def spatial_autocorrelation(activations, max_offset=4):
     if r != max_offset or not 0 <= r < min(h, w):
         raise ValueError(f"max_offset must be an integer in [0, {min(h, w) - 1}] "
                          f"for {h}x{w} maps; got {max_offset!r}")
+    # A few images at a time (the FFTs work on padded complex copies); sum the kept maps.
+    total, kept = np.zeros((2 * r + 1, 2 * r + 1)), 0
+    step = _rows_per_chunk(4 * (h + r) * (w + r) * c)
+    for start in range(0, n, step):
+        maps = _autocorrelation_maps(a[start:start + step].astype(np.float64), r)
+        total += maps.sum(axis=0)
+        kept += len(maps)
+    if not kept:
+        raise ValueError("activations are constant on every map; no spatial correlation to measure")
+    return total / kept
+
+
+def _autocorrelation_maps(a, r):
+    """The normalised autocorrelation ``(2r + 1, 2r + 1)`` of every non-constant map of ``a``."""
+    n, h, w, c = a.shape
     z = a - a.mean(axis=(1, 2), keepdims=True)
     size = (h + r, w + r)  # zero padding: lags up to r do not wrap around
     f = np.fft.rfft2(z, s=size, axes=(1, 2))
@@ -62,7 +95,5 @@ def spatial_autocorrelation(activations, max_offset=4):
     ac = ac / overlap[None, :, :, None]
     var = ac[:, r, r, :]
     keep = _varies(np.sqrt((z ** 2).mean(axis=(1, 2))), np.abs(a).max(axis=(1, 2)))
-    if not keep.any():
-        raise ValueError("activations are constant on every map; no spatial correlation to measure")
     maps = (ac / np.where(keep, var, 1.0)[:, None, None, :]).transpose(0, 3, 1, 2)
-    return maps[keep].mean(axis=0)
+    return maps[keep]
