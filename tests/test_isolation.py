@@ -18,24 +18,12 @@ import convviz
 from convviz import isolation
 from convviz.profiles import get_profile
 
-TINY = textwrap.dedent("""
-    import keras
-    def tiny(seed=0):
-        keras.utils.set_random_seed(seed)
-        i = keras.Input((32, 32, 3))
-        h = keras.layers.Rescaling(1 / 255)(i)
-        h = keras.layers.Conv2D(4, 3, activation="relu")(h)
-        h = keras.layers.GlobalAveragePooling2D()(h)
-        return keras.Model(i, keras.layers.Dense(10)(h), name="tiny")
-""")
-exec(TINY)
+from _tiny import TINY, random_data as _data  # noqa: E402
+from _tiny import tiny as _tiny_model  # noqa: E402
 
 
-def _data(n=200, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
-    y = rng.integers(0, 10, n)
-    return (x, y), (x[: n // 4], y[: n // 4])
+def tiny(seed=0):
+    return _tiny_model(seed)
 
 
 def test_the_class_profile_isolates_by_default(monkeypatch):

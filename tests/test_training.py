@@ -15,23 +15,7 @@ keras = pytest.importorskip("keras")
 import convviz
 from convviz.profiles import PROFILES, get_profile
 
-TINY = textwrap.dedent("""
-    import keras
-    def tiny():
-        i = keras.Input((32, 32, 3))
-        h = keras.layers.Rescaling(1 / 255)(i)
-        h = keras.layers.Conv2D(4, 3, activation="relu")(h)
-        h = keras.layers.GlobalAveragePooling2D()(h)
-        return keras.Model(i, keras.layers.Dense(10)(h), name="tiny")
-""")
-exec(TINY)
-
-
-def _data(n=200, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
-    y = rng.integers(0, 10, n)
-    return (x, y), (x[: n // 4], y[: n // 4])
+from _tiny import TINY, random_data as _data, tiny  # noqa: E402
 
 
 def test_profiles_and_env_override(monkeypatch):
