@@ -22,6 +22,7 @@ The class profile trains on all 50,000 CIFAR-10 images: point ``CONVVIZ_CIFAR10`
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -36,7 +37,8 @@ from benchmarks import ROOT
 TARGET_SECONDS = 600
 TARGET_BYTES = 2 * 1024**3
 RUNNER = ("import sys; from convviz.notebooks import run; "
-          "run(sys.argv[1], profile=sys.argv[2], timeout=int(sys.argv[3]), cwd=sys.argv[4])")
+          "run(sys.argv[1], profile=sys.argv[2], timeout=int(sys.argv[3]), cwd=sys.argv[4], "
+          "timings=sys.argv[5])")
 
 
 class PeakMemory(threading.Thread):
@@ -131,8 +133,9 @@ def run_notebook(path: Path, profile: str, timeout: int, env: dict, save: bool =
         env = {**env, "CONVVIZ_PROFILE": profile, "CONVVIZ_RUNS": str(Path(tmp) / "runs"),
                "MPLBACKEND": "Agg"}
         start = time.perf_counter()
+        timings = Path(tmp) / "cells.json"
         proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(copy), profile, str(timeout),
-                                 str(ROOT / "notebooks")], env=env, cwd=str(ROOT),
+                                 str(ROOT / "notebooks"), str(timings)], env=env, cwd=str(ROOT),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         poll = PeakMemory(proc.pid)
         poll.start()
@@ -145,6 +148,7 @@ def run_notebook(path: Path, profile: str, timeout: int, env: dict, save: bool =
         poll.done.set()
         poll.join()
         ok = proc.returncode == 0
+        cells = json.loads(timings.read_text()) if ok and timings.is_file() else []
         if ok and save:
             staged = path.with_name(f".{path.name}.tmp")
             shutil.copy(copy, staged)
@@ -159,6 +163,7 @@ def run_notebook(path: Path, profile: str, timeout: int, env: dict, save: bool =
             "kernel_peak_mb": round(poll.kernel_peak / 2**20),
             "tree_peak_mb": round(poll.tree_peak / 2**20),
             "notebook_pss_peak_mb": round(poll.notebook_pss_peak / 2**20), "ok": ok,
+            "cells": cells,
             "error": None if ok else output.strip().splitlines()[-1][:300] if output.strip() else
             f"exit status {proc.returncode}"}
 
@@ -167,6 +172,16 @@ def memory_mb(row: dict) -> int:
     """The memory a notebook needs: kernel + workers (PSS) where measured; rows from before the
     training workers existed have only the kernel's RSS, which then was all of it."""
     return row.get("notebook_pss_peak_mb") or row["kernel_peak_mb"]
+
+
+def slowest_cell(row: dict) -> str:
+    """The code cell that took longest, e.g. ``4.1 min (cell 17: results = {})``; ``-`` for
+    rows measured before cell times were recorded."""
+    if not row.get("cells"):
+        return "-"
+    index, seconds, first = max(row["cells"], key=lambda c: c[1])
+    first = first.replace("|", "\\|").replace("`", "")
+    return f"{seconds / 60:.1f} min (cell {index}: `{first[:48]}`)"
 
 
 def target_status(row: dict) -> str:
@@ -217,7 +232,8 @@ def render(res: dict) -> list[str]:
              "(all threads; less sensitive to a busy machine than the wall time, which "
              "also counts waiting for a core). Class-profile target: <= 10 min (wall) and < 2 GB "
              "(notebook; for rows measured before training moved to workers, the kernel's RSS, "
-             "which then held everything)."]
+             "which then held everything). Slowest cell: from the execution times nbclient records per "
+             "cell (each training cell should also stay within 10 minutes)."]
     for profile in ("quick", "class", "full"):
         if profile not in res:
             continue
@@ -234,9 +250,9 @@ def render(res: dict) -> list[str]:
                   f"{load}; CIFAR-10 "
                   f"training images available: {n if n is None else f'{n:,}'}).{warn}", "",
                   "| notebook | measured (UTC) | load at start | ran | wall time | kernel CPU s | "
-                  "kernel peak MB | process tree peak MB | notebook peak MB (kernel + workers, PSS) |"
-                  + (" target |" if profile == "class" else ""),
-                  "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"
+                  "kernel peak MB | process tree peak MB | notebook peak MB (kernel + workers, PSS) | "
+                  "slowest cell |" + (" target |" if profile == "class" else ""),
+                  "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
                   + (" --- |" if profile == "class" else "")]
         for name, r in entry["notebooks"].items():
             ran = "ok" if r["ok"] else f"FAILED: {r['error']}"
@@ -245,7 +261,8 @@ def render(res: dict) -> list[str]:
             at = " / ".join(f"{v:.2f}" for v in r["load_start"]) if r.get("load_start") else "?"
             pss = f"{r['notebook_pss_peak_mb']:,}" if r.get("notebook_pss_peak_mb") else "-"
             lines.append(f"| {name} | {when} | {at} | {ran} | {r['wall_s'] / 60:.1f} min ({r['wall_s']:.0f} s) | "
-                         f"{cpu} | {r['kernel_peak_mb']:,} | {r['tree_peak_mb']:,} | {pss} |"
+                         f"{cpu} | {r['kernel_peak_mb']:,} | {r['tree_peak_mb']:,} | {pss} | "
+                         f"{slowest_cell(r)} |"
                          + (f" {target_status(r)} |" if profile == "class" else ""))
     if "class" not in res:
         lines += ["", "**Class profile not measured yet**: `CONVVIZ_CIFAR10=/path/to/full/"

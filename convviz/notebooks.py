@@ -10,6 +10,7 @@ A committed notebook keeps its outputs (it is read on GitHub) but carries no wid
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -72,8 +73,30 @@ def clean(path) -> bool:
     return after != before
 
 
-def run(path, profile: str | None = None, timeout: int = 1800, cwd=None) -> None:
-    """Execute a notebook top to bottom on a fresh kernel and save it with its outputs."""
+def cell_seconds(nb) -> list[tuple[int, float, str]]:
+    """``(cell index, seconds, first line)`` of each executed code cell, from the execution
+    timestamps nbclient records in the cell metadata (before :func:`clean` strips them)."""
+    import datetime
+
+    rows = []
+    for i, cell in enumerate(nb.cells):
+        times = cell.get("metadata", {}).get("execution", {})
+        start, end = times.get("iopub.execute_input"), times.get("shell.execute_reply")
+        if cell.cell_type != "code" or not (start and end):
+            continue
+        seconds = (datetime.datetime.fromisoformat(end.replace("Z", "+00:00"))
+                   - datetime.datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+        first = next((line for line in cell.source.splitlines() if line.strip()), "")
+        rows.append((i, round(seconds, 1), first[:80]))
+    return rows
+
+
+def run(path, profile: str | None = None, timeout: int = 1800, cwd=None,
+        timings=None) -> None:
+    """Execute a notebook top to bottom on a fresh kernel and save it with its outputs.
+
+    ``timings``: a path; the seconds each code cell took (:func:`cell_seconds`) are written
+    there as JSON (the saved notebook does not keep them)."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -91,6 +114,10 @@ def run(path, profile: str | None = None, timeout: int = 1800, cwd=None) -> None
                 os.environ.pop("CONVVIZ_PROFILE", None)
             else:
                 os.environ["CONVVIZ_PROFILE"] = env_profile
+    if timings is not None:
+        staged = Path(timings).with_name(f".{Path(timings).name}.tmp")
+        staged.write_text(json.dumps(cell_seconds(nb)))
+        os.replace(staged, timings)
     tmp = Path(path).with_name(f".{Path(path).name}.tmp")
     nbformat.write(nb, str(tmp))
     os.replace(tmp, path)

@@ -8,7 +8,8 @@ import pytest
 
 psutil = pytest.importorskip("psutil")
 
-from benchmarks.notebooks_cost import TARGET_BYTES, PeakMemory, memory_mb, target_status
+from benchmarks.notebooks_cost import (TARGET_BYTES, PeakMemory, memory_mb, slowest_cell,
+                                       target_status)
 
 
 def _row(**kw):
@@ -26,6 +27,12 @@ def test_verdicts_name_the_limit_missed():
     assert memory_mb(_row()) == 1500
     assert memory_mb(_row(notebook_pss_peak_mb=None)) == 900
     assert TARGET_BYTES == 2 * 1024**3
+
+
+def test_the_slowest_cell_is_named_in_a_markdown_safe_way():
+    cells = [[3, 12.0, "import convviz"], [17, 301.5, "x = a | b  # `code`"], [18, 2.0, "plot()"]]
+    assert slowest_cell(_row(cells=cells)) == "5.0 min (cell 17: `x = a \\| b  # code`)"
+    assert slowest_cell(_row()) == "-"  # rows measured before cell times were recorded
 
 
 def test_a_workers_memory_counts_as_the_notebooks():

@@ -38,5 +38,15 @@ def test_notebook_runs_in_quick_profile(path, tmp_path, cifar10_dir, monkeypatch
     copy = tmp_path / path.name
     shutil.copy(path, copy)
     # nbclient raises CellExecutionError, naming the cell, on the first error.
-    nbtools.run(copy, profile="quick", timeout=900, cwd=ROOT / "notebooks")
+    timings = tmp_path / "cells.json"
+    nbtools.run(copy, profile="quick", timeout=900, cwd=ROOT / "notebooks", timings=timings)
     assert nbtools.problems(copy) == []
+    # the benchmark's per-cell times: one row per code cell, in order
+    import json
+
+    import nbformat
+
+    code = [i for i, c in enumerate(nbformat.read(str(copy), as_version=4).cells)
+            if c.cell_type == "code"]
+    cells = json.loads(timings.read_text())
+    assert [c[0] for c in cells] == code and all(c[1] >= 0 for c in cells)
