@@ -255,6 +255,8 @@ def render(res: dict) -> list[str]:
                   "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
                   + (" --- |" if profile == "class" else "")]
         for name, r in entry["notebooks"].items():
+            if not (ROOT / "notebooks" / name).is_file():
+                continue  # a notebook renamed or removed since it was measured
             ran = "ok" if r["ok"] else f"FAILED: {r['error']}"
             cpu = f"{r['kernel_cpu_s']:,.0f}" if r.get("kernel_cpu_s") is not None else "-"
             when = r.get("date", meta.get("date", "?"))

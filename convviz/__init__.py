@@ -15,7 +15,7 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from .profiles import PROFILES, Profile, get_profile
 
 __version__ = "0.1.0"
-__all__ = ["PROFILES", "Profile", "get_profile", "train", "__version__"]
+__all__ = ["PROFILES", "Profile", "get_profile", "load_run", "train", "__version__"]
 
 
 def _register_figure_display() -> None:
@@ -44,8 +44,8 @@ _register_figure_display()
 
 def __getattr__(name):
     # Lazy: ``convviz.train`` loads TensorFlow only when called for.
-    if name == "train":
-        from .training import train
+    if name in ("train", "load_run"):
+        from . import training
 
-        return train
+        return getattr(training, name)
     raise AttributeError(f"module 'convviz' has no attribute {name!r}")

@@ -64,10 +64,10 @@ EXPERIMENTS: dict[str, tuple[str, dict]] = {
     "mobilenet_alpha0.5": ("mobilenet_cifar", {"alpha": 0.5}),
     "mobilenet_rho0.75": ("mobilenet_cifar", {"rho": 0.75}),
     # Table 4's pair, at alpha 0.5 with mobilenet_alpha0.5: the twin at alpha 1 (8x the
-    # mult-adds of mobilenet) needs about 2 minutes an epoch on 2 CPU cores, 17 in the class profile
+    # mult-adds of mobilenet) needs about 2 minutes an epoch on 2 CPU cores
     "mobilenet_twin_alpha0.5": ("mobilenet_twin", {"alpha": 0.5}),
-    # the sizes notebook 05 trains (its WIDTH, SHUFFLE_SIZE and STUDENT_ALPHA), so that its
-    # run folders serve this runner too
+    # the sizes notebooks 06 and 07 train (their WIDTH, SHUFFLE_SIZE and STUDENT_ALPHA), so
+    # that their run folders serve this runner too
     "mobilenet_alpha0.25": ("mobilenet_cifar", {"alpha": 0.25}),
     "small_cnn": ("small_cnn", {"width": 16}),
     "small_cnn_fc": ("small_cnn", {"width": 16, "head": "fc"}),

@@ -57,6 +57,30 @@ def default_runs_dir() -> Path:
     return Path(os.environ.get(RUNS_ENV, "runs"))
 
 
+def load_run(name: str, profile: str | Profile | None = None, runs_dir=None) -> dict | None:
+    """The figures of a finished run called ``name`` in ``profile``'s run folder, without
+    building or loading its model; ``None`` when there is no finished run of that name.
+
+    Returns ``result.json``'s fields (``test_accuracy``, ``wall_time``, ``epochs``, ...) and
+    ``history``. ``runs_dir`` defaults to ``$CONVVIZ_RUNS`` or ``./runs``, as for :func:`train`.
+    Notebook 02 uses it to set notebook 00's baseline beside its own runs without training it
+    again. Reads JSON only: no TensorFlow.
+    """
+    if not isinstance(name, str) or not name or name != Path(name).name:
+        raise ValueError(f"name must be a run name (a folder name, no path); got {name!r}")
+    prof = get_profile(profile)
+    run_dir = Path(runs_dir if runs_dir is not None else default_runs_dir()) / prof.name / name
+    try:
+        result = json.loads((run_dir / "result.json").read_text())
+        history = json.loads((run_dir / "history.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if (result.get("profile") != prof.name or result.get("epochs") != prof.epochs
+            or len(history.get("test_accuracy", ())) < prof.epochs):
+        return None  # another profile, or a run of this one from before its budget changed
+    return {**result, "history": history}
+
+
 # --------------------------------------------------------------------------- validation
 
 

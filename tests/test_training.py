@@ -70,6 +70,19 @@ def test_train_returns_figures_and_writes_run_folder(tmp_path):
     assert r.history["lr"][-1] < r.history["lr"][0] or r.history["lr"][0] == 0
 
 
+def test_load_run_reads_a_finished_run_without_its_model(tmp_path):
+    runs = tmp_path / "runs"
+    assert convviz.load_run("tiny", profile="quick", runs_dir=runs) is None  # none yet
+    r = convviz.train(tiny(), _data(), profile="quick", name="tiny",
+                      run_dir=runs / "quick" / "tiny")
+    got = convviz.load_run("tiny", profile="quick", runs_dir=runs)
+    assert got["test_accuracy"] == pytest.approx(r.test_accuracy) and got["epochs"] == r.epochs
+    assert got["history"]["test_accuracy"] == pytest.approx(r.history["test_accuracy"])
+    assert convviz.load_run("tiny", profile="class", runs_dir=runs) is None  # another profile
+    with pytest.raises(ValueError, match="name must be a run name"):
+        convviz.load_run("../tiny", profile="quick", runs_dir=runs)
+
+
 def test_calling_again_loads_instead_of_retraining(tmp_path, capsys):
     convviz.train(tiny(), _data(), profile="quick", epochs=2, run_dir=tmp_path)
     again = convviz.train(tiny(), _data(), profile="quick", epochs=2, run_dir=tmp_path)
