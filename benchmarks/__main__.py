@@ -265,10 +265,12 @@ def _findings(sections: dict) -> list[str]:
         "- **No Python work per batch**: the progress callback's `on_train_batch_end` is the only "
         "Python per batch (Keras then turns the logs into Python floats every step and cannot "
         "dispatch batches asynchronously); its cost is the 'without the progress callback' row.",
-        "- **Mixed precision on GPUs** (no GPU here, so not measured there): "
-        "`keras.mixed_precision.set_global_policy(\"mixed_float16\")` before building a model "
-        "typically speeds convolutions up well on tensor-core GPUs; the `logits` Dense layer "
-        "is best kept in float32 (`dtype=\"float32\"`) for a stable softmax.",
+        "- **Mixed precision on GPUs** (no GPU here, so its speed is not measured): "
+        "`python -m convviz.experiments run --profile full` builds every model under "
+        "`mixed_float16` when a GPU is present (`convviz.experiments.precision_policy`; float16 "
+        "convolutions, float32 weights, Keras scales the loss); every teaching model's `logits` "
+        "layer computes in float32 for a stable softmax; the record's `config.precision` says "
+        "which policy a run used. CPU runs stay float32 (see bfloat16 above).",
     ]
     return lines
 

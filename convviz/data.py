@@ -5,7 +5,10 @@
     (x_train, y_train), (x_test, y_test), class_names = data   # like keras' load_data
 
 Images are uint8 (N, 32, 32, 3); labels are uint8 (N,) in 0..9. Scaling to
-floats happens inside the models, so a full load stays below 250 MB.
+floats happens inside the models, so a full load stays below 250 MB. The images come back
+as read-only memory maps of ``.npy`` files under the temporary folder (written once per
+content, removed when the process exits): a training worker maps the same pages instead of
+holding a copy, and images a notebook never looks at take no memory (``file_backed``).
 
 Where it looks, in order:
 1. the ``path=`` argument;
@@ -22,6 +25,7 @@ unpickler that accepts numpy arrays and nothing else.
 """
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import os
 import pickle
@@ -126,7 +130,88 @@ def load_cifar10(path=None, subset=None, seed=0, download=True) -> Cifar10:
             keep = _balanced(y_test, n_test // 10, rng, "n_test", where)
             x_test, y_test = x_test[keep], y_test[keep]
     name = "CIFAR-10 (JPEG copy)" if jpeg else "CIFAR-10"
+    x_train, x_test = file_backed({"x_train": x_train, "x_test": x_test}, prefix="cifar10")
     return Cifar10(x_train, y_train, x_test, y_test, names, f"{name} from {where}", folder)
+
+
+# --------------------------------------------------------------------------- shared image files
+
+_created: list[Path] = []
+
+
+def shared_folder() -> Path:
+    """``<temp>/convviz-data-<uid>``: where image arrays are kept as files for sharing."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"convviz-data-{uid}"
+
+
+def content_folder(key: bytes, prefix: str) -> Path:
+    """A folder under :func:`shared_folder` named by a digest of ``key``; it and what this
+    process writes in it are removed when the process exits."""
+    import hashlib
+
+    folder = shared_folder() / f"{prefix}-{hashlib.blake2b(key, digest_size=12).hexdigest()}"
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        _created.append(folder)
+    return folder
+
+
+def save_once(folder: Path, name: str, array: np.ndarray) -> Path:
+    """``<folder>/<name>.npy`` holding ``array``; written (temporary name, then renamed) only
+    when missing, since a folder's name says its content."""
+    path = folder / f"{name}.npy"
+    if not path.exists():
+        tmp = folder / f".{name}.{os.getpid()}.tmp.npy"
+        try:
+            np.save(tmp, array)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path
+
+
+def file_backed(arrays: dict, prefix: str) -> tuple:
+    """The arrays as read-only memory maps of ``.npy`` files kept under :func:`shared_folder`.
+
+    Why: a training worker (:mod:`convviz.isolation`) maps the same files instead of receiving
+    a copy, and pages the notebook never reads are not resident in it at all; clean file pages
+    are also what the system reclaims first under a memory limit. The folder is named by a
+    digest of the content, so loading the same data again maps the existing files. Where the
+    temporary folder cannot be written, the arrays are returned as they are.
+    """
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=16)
+    for name, a in arrays.items():
+        digest.update(f"{name}{a.dtype}{a.shape}".encode())
+        digest.update(np.ascontiguousarray(a).data)
+    try:
+        folder = content_folder(digest.digest(), prefix)
+        return tuple(np.load(save_once(folder, name, a), mmap_mode="r") for name, a in arrays.items())
+    except OSError:
+        return tuple(arrays.values())
+
+
+def mapped_file(array) -> Path | None:
+    """The ``.npy`` file ``array`` is a read-only map of, all of it (as :func:`file_backed`
+    returns it, or a plain view of that); ``None`` for anything else."""
+    base = array
+    while isinstance(getattr(base, "base", None), np.ndarray):  # up to the map itself
+        base = base.base  # (a slice of a memmap is a memmap too, of part of the file)
+    if not isinstance(base, np.memmap) or not base.filename or base.mode != "r":
+        return None
+    whole = (array.shape == base.shape and array.dtype == base.dtype
+             and array.__array_interface__["data"][0] == base.__array_interface__["data"][0]
+             and array.flags.c_contiguous)
+    path = Path(base.filename)
+    return path if whole and path.suffix == ".npy" and path.is_file() else None
+
+
+@atexit.register
+def _remove_created():
+    for folder in _created:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _check_subset(subset):

@@ -10,7 +10,7 @@ temporary name, renamed when complete. A record holds:
 
 - ``name``, ``model`` (the Keras model name), ``date`` (UTC, ISO 8601);
 - ``config``: ``builder``, ``kwargs``, ``profile`` (every field of the run profile),
-  ``epochs``, ``batch_size``;
+  ``precision`` (the Keras dtype policy, :func:`precision_policy`), ``epochs``, ``batch_size``;
 - ``history`` (per epoch: loss, accuracy, test_loss, test_accuracy, lr, epoch_time),
   ``test_accuracy``, ``test_loss``, ``wall_time`` (s), ``images_per_second``;
 - ``params``, ``mult_adds`` (:func:`convviz.models.reader.model_costs`), ``cost_notes``
@@ -156,6 +156,15 @@ def _write_json(path: Path, record: dict):
 # --------------------------------------------------------------------------- run and load
 
 
+def precision_policy(profile, gpu) -> str:
+    """The Keras dtype policy a run builds its models under: ``mixed_float16`` for the ``full``
+    profile on a GPU (float16 convolutions on tensor cores, float32 weights and logits; Keras
+    scales the loss), ``float32`` otherwise. On this project's CPU, reduced precision measured
+    slower (``benchmarks/REPORT.md``, XLA section), so CPU runs stay in float32."""
+    prof = get_profile(profile)
+    return "mixed_float16" if prof.name == "full" and gpu else "float32"
+
+
 def run(models=None, profile=None, out=DEFAULT_OUT, runs_dir=None, verbose: bool = True) -> dict:
     """Train the named experiments (all by default) and write one record each.
 
@@ -179,13 +188,21 @@ def run(models=None, profile=None, out=DEFAULT_OUT, runs_dir=None, verbose: bool
     sizes = None if prof.train_size is None else (prof.train_size, prof.test_size)
     data = load_cifar10(subset=sizes, seed=0)
     machine, software = hardware(), versions()
+    import keras
+
+    policy = precision_policy(prof, machine["gpu"])
+    before = keras.mixed_precision.global_policy().name
     if verbose:
         print(f"{len(names)} experiment(s), profile {prof.name!r}, {data.source}: "
               f"{len(data.y_train)} training / {len(data.y_test)} test images", flush=True)
     records = {}
     for name in names:
         builder, kwargs = EXPERIMENTS[name]
-        model = build(name)
+        keras.mixed_precision.set_global_policy(policy)
+        try:
+            model = build(name)
+        finally:
+            keras.mixed_precision.set_global_policy(before)
         params, mult_adds, notes = _costs(model)
         t0 = time.perf_counter()
         result = train(model, data, profile=prof, name=name, run_dir=runs / prof.name / name,
@@ -194,6 +211,7 @@ def run(models=None, profile=None, out=DEFAULT_OUT, runs_dir=None, verbose: bool
             "name": name, "model": model.name,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "config": {"builder": builder, "kwargs": kwargs, "profile": dataclasses.asdict(prof),
+                       "precision": policy,
                        "epochs": result.epochs, "batch_size": prof.batch_size},
             "history": result.history, "test_accuracy": result.test_accuracy,
             "test_loss": result.test_loss, "wall_time": result.wall_time,

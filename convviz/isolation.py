@@ -13,6 +13,7 @@ What crosses the process boundary, all through files:
   as its student and teacher, rebuilt in the worker);
 - the images and labels, written once per content as ``.npy`` under the system's temporary
   folder and memory-mapped by the worker (each file under a temporary name, then renamed);
+  images that ``load_cifar10`` returned, already maps of such files, are linked, not copied;
 - the training itself goes through the run folder as always (checkpoint every epoch), and
   progress comes back as JSON lines on the worker's standard output, which the caller shows
   in place as it would its own.
@@ -25,14 +26,12 @@ the choice; ``train(..., isolate=False)`` trains in the calling process.
 """
 from __future__ import annotations
 
-import atexit
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -43,7 +42,6 @@ ENV_VAR = "CONVVIZ_ISOLATE"
 RELAY_ENV = "CONVVIZ_RELAY"  # set in the worker: progress goes to stdout as JSON lines
 MARK = "\x1econvviz "  # prefix of those lines (anything else the worker prints is passed on)
 _DATA_NAMES = ("x_train", "y_train", "x_test", "y_test")
-_created_dirs: list[Path] = []
 
 
 def wanted(isolate, profile) -> bool:
@@ -67,28 +65,29 @@ def wanted(isolate, profile) -> bool:
 
 
 def _data_dir(arrays) -> Path:
-    """The arrays as .npy files in a folder named by their content (written once)."""
+    """The arrays as .npy files in a folder named by their content (written once).
+
+    An array that is already a map of a whole ``.npy`` file (``load_cifar10``'s images) is
+    linked, not copied: the worker then maps the very pages the caller maps, and the digest
+    names that file instead of reading the array through."""
+    from .data import content_folder, mapped_file, save_once
+
     digest = hashlib.blake2b(digest_size=12)
-    for a in arrays:
+    files = [mapped_file(a) for a in arrays]
+    for a, f in zip(arrays, files):
         digest.update(f"{a.dtype}{a.shape}".encode())
-        digest.update(np.ascontiguousarray(a).data)
-    root = Path(tempfile.gettempdir()) / f"convviz-data-{os.getuid() if hasattr(os, 'getuid') else 0}"
-    folder = root / digest.hexdigest()
-    if not all((folder / f"{n}.npy").exists() for n in _DATA_NAMES):
-        folder.mkdir(parents=True, exist_ok=True)
-        if folder not in _created_dirs:
-            _created_dirs.append(folder)
-        for n, a in zip(_DATA_NAMES, arrays):
+        digest.update(f"file:{f}".encode() if f else np.ascontiguousarray(a).data)
+    folder = content_folder(digest.digest(), "job")
+    for n, a, f in zip(_DATA_NAMES, arrays, files):
+        link = folder / f"{n}.npy"
+        if f is None:
+            save_once(folder, n, a)
+        elif not link.exists():
             tmp = folder / f".{n}.{os.getpid()}.tmp.npy"
-            np.save(tmp, a)
-            os.replace(tmp, folder / f"{n}.npy")
+            tmp.unlink(missing_ok=True)
+            os.symlink(f, tmp)
+            os.replace(tmp, link)
     return folder
-
-
-@atexit.register
-def _remove_data_dirs():
-    for folder in _created_dirs:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _save_model(model, job: Path) -> dict:

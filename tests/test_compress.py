@@ -101,15 +101,16 @@ def test_softmax_outputs_are_read_as_logits(teacher, data):
 
 
 def test_distill_changes_the_loss_and_the_student_learns(teacher, data, tmp_path):
-    # T * (difference of softened outputs): with T = 4 the soft term can pull up to 4x harder
-    # than the labels on an untrained student, too hard for SGD at 0.1 on this net without BN
-    kwargs = dict(profile=FAST.scaled(learning_rate=0.03), epochs=4, batch_size=50,
+    # The soft term's gradient is T * (difference of softened outputs): up to T times the
+    # labels' pull on an untrained student facing this toy teacher (100 % sure of every image).
+    # SGD on this small net without batch norm needs a step size to match.
+    kwargs = dict(profile=FAST.scaled(learning_rate=0.02), epochs=6, batch_size=50,
                   live_plot=False, verbose=False)
     keras.utils.set_random_seed(3)
     alone = train(_net(16, "student"), data, run_dir=tmp_path / "alone", **kwargs)
     keras.utils.set_random_seed(3)  # the same initial weights
     student = _net(16, "student")
-    result = distill(student, teacher, data, temperature=4.0, alpha=0.9,
+    result = distill(student, teacher, data, temperature=2.0, alpha=0.9,
                      run_dir=tmp_path / "distilled", **kwargs)
     assert result.model is student
     assert not np.allclose(result.history["loss"], alone.history["loss"], rtol=0.05)
@@ -118,7 +119,7 @@ def test_distill_changes_the_loss_and_the_student_learns(teacher, data, tmp_path
     state = (tmp_path / "distilled" / "state.json").read_text()
     assert f'"params": {student.count_params()}' in state
     again = distill(_net(16, "student"), teacher, data, run_dir=tmp_path / "distilled", **kwargs)
-    assert again.resumed_from == 4
+    assert again.resumed_from == 6
     (_, _), (x_test, _) = data
     np.testing.assert_allclose(again.model.predict(x_test[:8], verbose=0),
                                student.predict(x_test[:8], verbose=0), rtol=1e-5, atol=1e-6)

@@ -185,7 +185,8 @@ def test_real_images_shapes_dtypes_labels_names(cifar10_dir):
 def test_pixel_layout_uneven_batches_and_py2_pickles(tmp_path):
     folder = write_batches(tmp_path, train=(2, 10, 10, 10, 18), py2=True)
     got = load_cifar10(path=folder)
-    assert got.x_train.shape == (50, 32, 32, 3) and got.x_train.flags.owndata
+    assert got.x_train.shape == (50, 32, 32, 3) and got.x_train.flags.c_contiguous
+    assert data.mapped_file(got.x_train) is not None  # a compact map, not a view of the pickle
     rows, offset = [], 0
     for name in data.TRAIN_FILES:
         with open(folder / name, "rb") as f:
@@ -377,6 +378,28 @@ def test_unsafe_archive_member_is_refused(tmp_path, member):
         load_cifar10(path=archive)
     assert [p.name for p in (tmp_path / "dl").iterdir()] == [data.ARCHIVE]
     assert not (tmp_path / "escaped").exists() and not os.path.exists("/tmp/convviz-escaped")
+
+
+def test_images_are_read_only_maps_of_one_shared_file(cifar10_dir, tmp_path, monkeypatch):
+    import tempfile
+
+    from convviz.data import _read_batches, mapped_file
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    a, b = load_cifar10(path=cifar10_dir), load_cifar10(path=cifar10_dir)
+    file = mapped_file(a.x_train)
+    assert file is not None and file.is_relative_to(tmp_path)
+    assert mapped_file(b.x_train) == file  # the second load maps the first one's file
+    assert mapped_file(a.x_test) not in (None, file)
+    assert not list(file.parent.glob(".*"))  # no temporary names left
+    x, _, _ = _read_batches([cifar10_dir / f"data_batch_{i}" for i in range(1, 6)])
+    np.testing.assert_array_equal(a.x_train, x)  # the same pixels as the batch files
+    with pytest.raises(ValueError, match="read-only"):
+        a.x_train[0, 0, 0, 0] = 1
+    assert mapped_file(a.x_train[:10]) is None  # a part is not the whole file
+    assert mapped_file(np.asarray(a.x_train)) == file  # a plain view is
+    small = load_cifar10(path=cifar10_dir, subset=(100, 50))
+    assert mapped_file(small.x_train) not in (None, file) and small.x_train.shape[0] == 100
 
 
 def test_full_load_stays_below_250_mb(cifar10_dir):

@@ -57,6 +57,7 @@ def test_run_writes_a_complete_record_atomically(cifar10_env, tmp_path, monkeypa
     assert record["config"]["builder"] == "baseline_cnn"
     assert record["config"]["kwargs"] == {"width": 4}
     assert record["config"]["profile"]["name"] == "quick" and record["config"]["epochs"] == 2
+    assert record["config"]["precision"] == "float32"  # no GPU, not the full profile
     assert len(record["history"]["test_accuracy"]) == 2
     assert record["test_accuracy"] == pytest.approx(record["history"]["test_accuracy"][-1])
     assert 0 <= record["test_accuracy"] <= 1 and record["test_loss"] > 0
@@ -71,6 +72,25 @@ def test_run_writes_a_complete_record_atomically(cifar10_env, tmp_path, monkeypa
     assert record["wall_time"] > 0 and record["images_per_second"] > 0
     assert datetime.datetime.fromisoformat(record["date"]).tzinfo is not None
     assert load_results("quick", folder=out)["tiny"] == record
+
+
+def test_full_profile_on_a_gpu_builds_in_mixed_precision_with_float32_logits():
+    keras = pytest.importorskip("keras")
+    from convviz.experiments import precision_policy
+
+    assert precision_policy("full", "NVIDIA H200") == "mixed_float16"
+    assert precision_policy("full", None) == precision_policy("class", "NVIDIA H200") == "float32"
+    before = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        built = {name: experiments.build(name) for name in ("mobilenet", "baseline", "small_cnn_fc")}
+    finally:
+        keras.mixed_precision.set_global_policy(before)
+    for name, model in built.items():
+        assert model.get_layer("logits").compute_dtype == "float32", name  # a stable softmax
+        convs = [l for l in model.layers if isinstance(l, keras.layers.Conv2D)]
+        assert convs and all(l.compute_dtype == "float16" for l in convs), name
+        assert model.output.dtype == "float32", name
 
 
 def _fake(root, profile, name):

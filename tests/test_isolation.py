@@ -97,6 +97,25 @@ def test_distillation_runs_in_a_worker_and_keeps_the_teacher_out_of_checkpoints(
     assert n_opt == 1 + len(r.model.trainable_variables)  # step count + one momentum a variable
 
 
+def test_images_already_in_a_file_are_linked_for_the_worker_not_copied(tmp_path, monkeypatch):
+    import tempfile
+
+    from convviz import isolation
+    from convviz.data import file_backed, mapped_file
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (x_train, y_train), (x_test, y_test) = _data()
+    (mapped,) = file_backed({"x_train": x_train}, prefix="test")
+    folder = isolation._data_dir((mapped, y_train, x_test, y_test))
+    assert (folder / "x_train.npy").is_symlink()
+    assert (folder / "x_train.npy").resolve() == mapped_file(mapped).resolve()
+    assert not (folder / "x_test.npy").is_symlink()  # an array in memory is written
+    (xa, ya), (xb, yb) = isolation._mapped_data(folder)
+    for got, want in ((xa, x_train), (ya, y_train), (xb, x_test), (yb, y_test)):
+        np.testing.assert_array_equal(got, want)
+    assert isolation._data_dir((mapped, y_train, x_test, y_test)) == folder  # written once
+
+
 def test_the_worker_stops_when_the_kernel_dies_and_the_run_resumes(tmp_path):
     script = TINY + textwrap.dedent(f"""
         import numpy as np, convviz
