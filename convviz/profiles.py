@@ -5,7 +5,7 @@ names; the ``CONVVIZ_PROFILE`` environment variable overrides that choice, so CI
 can run every notebook in ``quick`` without editing it.
 
 - ``quick``: CI and smoke tests. A small class-balanced subset, seconds per model.
-- ``class``: the default. The full training set, 3 epochs: 1 to 4 minutes per model on a
+- ``class``: the default. The full training set, 3 epochs: 1 to 5 minutes per model on a
   2-core laptop CPU or a Binder instance, so that a notebook's trainings fit 10 minutes.
 - ``full``: a GPU. Long enough to reproduce the reference results in ``results/``.
 """
