@@ -23,7 +23,7 @@ from pathlib import Path
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from benchmarks import HERE, ROOT, load_average, machine, now, software, spread  # noqa: E402
+from benchmarks import HERE, load_average, machine, now, software, spread  # noqa: E402
 
 SECTIONS = ("training", "pipeline", "xla", "separable", "accuracy", "analysis", "widgets",
             "notebooks")
@@ -120,12 +120,9 @@ def _targets(sections: dict) -> list[str]:
     rows = ["| target | item | measured | status |", "| --- | --- | --- | --- |"]
     nb = sections.get("notebooks", {}).get("class")
     if nb:
-        for name, r in nb["results"]["notebooks"].items():
-            from benchmarks.notebooks_cost import memory_mb, target_status
+        from benchmarks.notebooks_cost import current, memory_mb, target_status
 
-            if not (ROOT / "notebooks" / name).is_file():
-                continue  # renamed or removed since it was measured
-
+        for name, r in current(nb["results"]["notebooks"]).items():
             what = ("kernel + workers, PSS" if r.get("notebook_pss_peak_mb")
                     else "kernel RSS, training in the kernel")
             rows.append(f"| class-profile notebook <= 10 min and < 2 GB | {name} | "
@@ -242,8 +239,9 @@ def _findings(sections: dict) -> list[str]:
             f"TensorFlow keeps busy, plus evaluation ({profile().epochs} epochs of "
             f"{CLASS_TRAIN_IMAGES:,} images). A notebook's trainings must sum to well under 10 "
             f"minutes of wall time on 2 cores; the notebook table measures whether they do.")
-    nb = sections.get("notebooks", {}).get("class", {}).get("results", {}).get("notebooks", {})
-    nb = {k: r for k, r in nb.items() if (ROOT / "notebooks" / k).is_file()}
+    from benchmarks.notebooks_cost import current
+
+    nb = current(sections.get("notebooks", {}).get("class", {}).get("results", {}).get("notebooks", {}))
     isolated = {k: r for k, r in nb.items() if r.get("notebook_pss_peak_mb")}
     in_kernel = {k: r for k, r in nb.items() if not r.get("notebook_pss_peak_mb") and r["ok"]}
     if isolated:
@@ -448,8 +446,7 @@ def main(argv=None) -> int:
                                              save=args.save_outputs, keep_runs=args.keep_runs)[profile]
                     earlier = report["sections"].get("notebooks", {}).get(profile, {})
                     if chosen and earlier:  # a few notebooks: the others keep their last figures
-                        kept = {k: v for k, v in earlier.get("results", {}).get("notebooks", {}).items()
-                                if (ROOT / "notebooks" / k).is_file()}  # not renamed or removed since
+                        kept = notebooks_cost.current(earlier.get("results", {}).get("notebooks", {}))
                         res["notebooks"] = {**kept, **res["notebooks"]}
                         res["notebooks"] = dict(sorted(res["notebooks"].items()))
                     report["sections"].setdefault("notebooks", {})[profile] = {

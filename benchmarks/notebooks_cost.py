@@ -168,6 +168,12 @@ def run_notebook(path: Path, profile: str, timeout: int, env: dict, save: bool =
             f"exit status {proc.returncode}"}
 
 
+def current(rows: dict) -> dict:
+    """The rows of notebooks that still exist under ``notebooks/`` (not renamed or removed
+    since they were measured)."""
+    return {name: r for name, r in rows.items() if (ROOT / "notebooks" / name).is_file()}
+
+
 def memory_mb(row: dict) -> int:
     """The memory a notebook needs: kernel + workers (PSS) where measured; rows from before the
     training workers existed have only the kernel's RSS, which then was all of it."""
@@ -254,9 +260,7 @@ def render(res: dict) -> list[str]:
                   "slowest cell |" + (" target |" if profile == "class" else ""),
                   "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
                   + (" --- |" if profile == "class" else "")]
-        for name, r in entry["notebooks"].items():
-            if not (ROOT / "notebooks" / name).is_file():
-                continue  # a notebook renamed or removed since it was measured
+        for name, r in current(entry["notebooks"]).items():
             ran = "ok" if r["ok"] else f"FAILED: {r['error']}"
             cpu = f"{r['kernel_cpu_s']:,.0f}" if r.get("kernel_cpu_s") is not None else "-"
             when = r.get("date", meta.get("date", "?"))

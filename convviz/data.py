@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import hashlib
 import os
 import pickle
 import shutil
@@ -148,8 +149,6 @@ def shared_folder() -> Path:
 def content_folder(key: bytes, prefix: str) -> Path:
     """A folder under :func:`shared_folder` named by a digest of ``key``; it and what this
     process writes in it are removed when the process exits."""
-    import hashlib
-
     folder = shared_folder() / f"{prefix}-{hashlib.blake2b(key, digest_size=12).hexdigest()}"
     if not folder.is_dir():
         folder.mkdir(parents=True, exist_ok=True)
@@ -180,8 +179,6 @@ def file_backed(arrays: dict, prefix: str) -> tuple:
     digest of the content, so loading the same data again maps the existing files. Where the
     temporary folder cannot be written, the arrays are returned as they are.
     """
-    import hashlib
-
     digest = hashlib.blake2b(digest_size=16)
     for name, a in arrays.items():
         digest.update(f"{name}{a.dtype}{a.shape}".encode())

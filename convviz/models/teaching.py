@@ -69,13 +69,16 @@ def _inputs(name: str = "images"):
     return x, layers.Rescaling(1 / 255.0, name="scale")(x)
 
 
-def _head(x):
-    """Global average pooling and one dense layer to the 10 logits.
-
-    The logits layer computes in float32 whatever the global dtype policy: under mixed precision
-    (``mixed_float16``, on a GPU) the softmax and the loss stay stable."""
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
+def _logits(x):
+    """The dense layer to the 10 logits. It computes in float32 whatever the global dtype
+    policy: under mixed precision (``mixed_float16``, on a GPU) the softmax and the loss stay
+    stable."""
     return layers.Dense(NUM_CLASSES, name="logits", dtype="float32")(x)
+
+
+def _head(x):
+    """Global average pooling and one dense layer to the 10 logits (:func:`_logits`)."""
+    return _logits(layers.GlobalAveragePooling2D(name="gap")(x))
 
 
 def conv_bn_relu(x, filters: int, kernel_size: int = 3, strides: int = 1, name: str | None = None):
@@ -99,8 +102,7 @@ def baseline_cnn(width: int = 32, name: str = "baseline") -> keras.Model:
         x = conv_bn_relu(x, filters, name=f"s{stage}b")
         if stage < 3:
             x = layers.MaxPooling2D(2, name=f"s{stage}_pool")(x)
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
-    return keras.Model(inputs, layers.Dense(NUM_CLASSES, name="logits", dtype="float32")(x), name=name)
+    return keras.Model(inputs, _head(x), name=name)
 
 
 # --------------------------------------------------------------------------- VGG's point
@@ -475,7 +477,7 @@ def small_cnn(width: int = 32, head: str = "gap", downsample: str = "late",
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dense(fc_units, activation="relu", name="fc1")(x)
         x = layers.Dropout(0.5, name="fc1_dropout")(x)
-        logits = layers.Dense(NUM_CLASSES, name="logits", dtype="float32")(x)
+        logits = _logits(x)
     return keras.Model(inputs, logits, name=f"small_cnn_{head}_{downsample}")
 
 
