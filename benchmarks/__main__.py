@@ -199,10 +199,10 @@ def _findings(sections: dict) -> list[str]:
                  "without the progress callback": ratio("convviz without the progress"),
                  "without augmentation": ratio("convviz without augmentation"),
                  "with steps_per_execution=4": ratio("convviz with steps_per_execution"),
-                 "with the proposed augmentation": ratio("convviz with the proposed")}
+                 "with the previous pipeline": ratio("convviz's previous pipeline")}
         alone = {k: x["images_per_cpu_s"] for k, x in v.items() if k.startswith("input pipeline alone")}
         today = next((x for k, x in alone.items() if "as today" in k), None)
-        proposed = next((x for k, x in alone.items() if "proposed" in k), None)
+        before = next((x for k, x in alone.items() if "previous" in k), None)
         text = ", ".join(f"{k} x{r:.3f}" for k, r in parts.items() if r is not None)
         line = (f"- **Pipeline parts, {name}** (images/CPU-s relative to plain `model.fit` on "
                 f"numpy uint8, same rounds; per-round noise is a few per cent): {text}.")
@@ -212,11 +212,11 @@ def _findings(sections: dict) -> list[str]:
                      f"delivers {today:,.0f} images/CPU-s against the model's ~{model_rate:,.0f}: "
                      f"the whole input side is about {100 * model_rate / today:.1f}% of the "
                      f"training CPU.")
-        if today and proposed:
-            line += (f" With the flip folded into the crop (proposed below) it delivers "
-                     f"{proposed:,.0f} images/CPU-s (x{proposed / today:.2f}), which saves about "
-                     f"{100 * model_rate * (1 / today - 1 / proposed):.1f}% of the training CPU: "
-                     f"real, but below what the training rounds can resolve.")
+        if today and before:
+            line += (f" Before 2026-11-30's change (shuffle buffer of images, crop then flip: "
+                     f"see below) the input pipeline delivered {before:,.0f} images/CPU-s: "
+                     f"x{today / before:.2f} since, which saves about "
+                     f"{100 * model_rate * (1 / before - 1 / today):.1f}% of the training CPU.")
         lines.append(line)
     tr = sections.get("training", {}).get("results", {}).get("models", {})
     if tr:
@@ -230,8 +230,9 @@ def _findings(sections: dict) -> list[str]:
             f"- **convviz's pipeline against plain `model.fit`**: ratios {min(ratios):.3f} to "
             f"{max(ratios):.3f} over the {len(tr)} teaching models (median "
             f"{sorted(ratios)[len(ratios) // 2]:.3f}): at parity within the few per cent the "
-            f"rounds scatter. The input pipeline is ~2% of the training CPU, so no input-side "
-            f"change can move training by more than that; the model's own convolutions are the cost.")
+            f"rounds scatter (pipeline section: the input side is a per cent or two of the "
+            f"training CPU, so no input-side change can move training by more than that; the "
+            f"model's own convolutions are the cost).")
         lines.append(
             f"- **Class-profile budget on this machine**: one class-profile training costs "
             f"{cpu_min[lo]:.0f} ({lo}) to {cpu_min[hi]:.0f} ({hi}) CPU-minutes at the measured "
@@ -256,8 +257,9 @@ def _findings(sections: dict) -> list[str]:
             + (f" Rows measured with training in the kernel (kernel RSS): {before}." if before else ""))
     lines += [
         "- **tf.data with prefetch and parallel augmentation**: already so in `make_dataset` "
-        "(shuffle, batch, one vectorised crop+flip per batch with `num_parallel_calls=AUTOTUNE`, "
-        "`prefetch(AUTOTUNE)`); `cache()` would add nothing (the data are in-memory tensors).",
+        "(shuffled index batches, each gathered from the in-memory tensors and given one "
+        "vectorised crop+flip with `num_parallel_calls=AUTOTUNE`, `prefetch(AUTOTUNE)`); "
+        "`cache()` would add nothing (the data are in-memory tensors).",
         "- **uint8 inputs scaled in the model**: already so (every teaching model starts with "
         "`Rescaling(1/255)`; batches travel as uint8, a quarter of float32).",
         "- **No Python work per batch**: the progress callback's `on_train_batch_end` is the only "
@@ -276,14 +278,14 @@ def _findings(sections: dict) -> list[str]:
 RECOMMENDATION = """\
 ### The training path: what is proposed, what is done
 
-1. **Proposed: fold the flip into the crop in `convviz.training.augment_batch`**, as
-   `benchmarks/training_speed.py::proposed_augment_batch` does (bit-identical output under the
-   same seed: the same random draws in the same order, `oy, ox, flip`; one `tf.gather` and one
-   `tf.where` over the whole batch fewer; checked equal for five seeds on 500 images).
-   Measured (pipeline section, `proposed augmentation` rows and the finding above): the input
-   pipeline alone gets about 1.4x faster, which is under 1% of the training CPU, because the
-   whole input side is only ~2% of it. A small, free, behaviour-preserving change, not a
-   speed-up anyone will feel.
+1. **Done (2026-11-30): a cheaper input pipeline in `convviz.training.make_dataset`.** The
+   flip is folded into the crop's column gather (`augment_batch`: the same random draws in the
+   same order, so the same output under the same seed; one `tf.gather` and one `tf.where` over
+   the whole batch fewer), and the pipeline shuffles and batches indices and gathers each batch
+   from the arrays held once as tensors, as Keras does for numpy inputs (before: every image an
+   element of a shuffle buffer as long as the data, i.e. a second copy of the training images).
+   The previous pipeline is kept in `benchmarks/training_speed.py::previous_dataset` and measured
+   beside today's in the pipeline section ("previous pipeline" rows and the finding above).
 
 2. **Done: `convviz.training.compile_for_training`** is train()'s compile call, and the
    benchmarks compile through it (`training_speed.py::compile_like_train`), so they measure

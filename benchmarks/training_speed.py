@@ -6,7 +6,7 @@ Three measurements, all on CIFAR-10-shaped uint8 batches at the class profile's 
   arguments), training images per second (forward + backward) through convviz's path
   (``make_dataset`` with augmentation, the progress callback, the compile ``train`` uses)
   and through a plain ``model.fit`` on in-memory numpy uint8 arrays (no augmentation, same
-  model, same compile, same batch size), interleaved A, B, A, B on the same model so that a
+  model, same compile, same batch size), interleaved A B, B A on the same model so that a
   busy neighbour slows both. The ratio convviz / plain is the figure that holds on a noisy
   machine (target: >= 1.0). Then inference latency at batch 1 and 256
   (``predict_on_batch``, median of repeats after warm-up).
@@ -150,11 +150,10 @@ def convviz_dataset(x, y, batch_size: int, augment: bool = True, seed: int = 0):
     return make_dataset(x, y, batch_size, training=True, augment=augment, seed=seed)
 
 
-def proposed_augment_batch(images, pad: int = 4):
-    """``convviz.training.augment_batch`` with the flip folded into the crop's column index:
-    the same random draws in the same order, so the same output bit for bit under the same
-    seed, with one gather less and no ``tf.where`` over the whole batch. The change proposed
-    to the lead; measured in the pipeline section."""
+def previous_augment_batch(images, pad: int = 4):
+    """The augmentation convviz used before 2026-11-30, kept to measure the change: crop with two
+    gathers, then a flip chosen per image with ``tf.where`` over the whole batch (today the flip
+    is folded into the crop's column gather: the same draws, the same output)."""
     import tensorflow as tf
 
     from convviz.training import IMAGE_SHAPE
@@ -164,23 +163,24 @@ def proposed_augment_batch(images, pad: int = 4):
     padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]])
     oy = tf.random.uniform([b], 0, 2 * pad + 1, dtype=tf.int32)
     ox = tf.random.uniform([b], 0, 2 * pad + 1, dtype=tf.int32)
-    flip = tf.random.uniform([b]) < 0.5
     rows = oy[:, None] + tf.range(h)[None, :]
-    cols = ox[:, None] + tf.where(flip[:, None], tf.range(w - 1, -1, -1)[None, :],
-                                  tf.range(w)[None, :])
+    cols = ox[:, None] + tf.range(w)[None, :]
     out = tf.gather(padded, rows, axis=1, batch_dims=1)
-    return tf.gather(out, cols, axis=2, batch_dims=1)
+    out = tf.gather(out, cols, axis=2, batch_dims=1)
+    flip = tf.random.uniform([b]) < 0.5
+    return tf.where(flip[:, None, None, None], tf.reverse(out, axis=[2]), out)
 
 
-def proposed_dataset(x, y, batch_size: int, seed: int = 0):
-    """``make_dataset(..., training=True, augment=True)`` with :func:`proposed_augment_batch`
-    (the pipeline itself replicated from convviz.training, to measure the proposal)."""
+def previous_dataset(x, y, batch_size: int, seed: int = 0):
+    """convviz's training pipeline before 2026-11-30: every image an element of a shuffle
+    buffer as long as the data (a second copy of the images), then batch, then
+    :func:`previous_augment_batch`."""
     import tensorflow as tf
 
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=len(x) >= batch_size)
-    ds = ds.map(lambda a, b: (proposed_augment_batch(a), b), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(lambda a, b: (previous_augment_batch(a), b), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -210,7 +210,7 @@ def inference_latency(model, x, batch: int, repeats: int) -> tuple[float, float]
 
 def measure_model(name: str, seconds: float, rounds: int, steps: int | None, jit: str,
                   x_all, y_all, latency: bool = True, log=print) -> dict:
-    """convviz's path (A) vs plain model.fit (B) on one compiled model, A B A B, then latency."""
+    """convviz's path (A) vs plain model.fit (B) on one compiled model, A B then B A, then latency."""
     import keras
 
     from convviz.models.teaching import TEACHING_MODELS
@@ -230,9 +230,12 @@ def measure_model(name: str, seconds: float, rounds: int, steps: int | None, jit
     ds = convviz_dataset(x, y, bs)  # made once, as train makes it once; fit iterates it per epoch
     callback = progress_callback(name, n_steps, bs)
     a, b = [], []
-    for _ in range(rounds):
+    for r in range(rounds):  # A B, then B A: whichever goes second in a pair gains nothing
+        if r % 2:
+            b.append(fit_plain(model, x, y, bs))
         a.append(fit_convviz(model, ds, callback))
-        b.append(fit_plain(model, x, y, bs))
+        if not r % 2:
+            b.append(fit_plain(model, x, y, bs))
     images = n_steps * bs
     ra, rb = rates(a, images), rates(b, images)
     result = {
@@ -312,7 +315,7 @@ def run_pipeline(models=PIPELINE_MODELS, seconds=1.5, rounds=3, steps=None, jit=
         n_steps = 4 * math.ceil(n_steps / 4)  # whole executions for steps_per_execution=4
         x, y = x_all[:n_steps * bs], y_all[:n_steps * bs]
         ds_aug, ds_plain = convviz_dataset(x, y, bs), convviz_dataset(x, y, bs, augment=False)
-        ds_new = proposed_dataset(x, y, bs)
+        ds_old = previous_dataset(x, y, bs)
         cb = progress_callback(name, n_steps, bs)
         variants = {
             plain_key: lambda: fit_plain(base, x, y, bs),
@@ -321,8 +324,8 @@ def run_pipeline(models=PIPELINE_MODELS, seconds=1.5, rounds=3, steps=None, jit=
             "convviz without the progress callback": lambda: fit_convviz(base, ds_aug),
             "convviz without augmentation": lambda: fit_convviz(base, ds_plain, cb),
             "convviz with steps_per_execution=4": lambda: fit_convviz(spe, ds_aug, cb),
-            "convviz with the proposed augmentation (flip folded into the crop)":
-                lambda: fit_convviz(base, ds_new, cb),
+            "convviz's previous pipeline (shuffle buffer of images, crop then flip)":
+                lambda: fit_convviz(base, ds_old, cb),
         }
         timers = {k: [] for k in variants}
         for r in range(rounds):
@@ -336,7 +339,7 @@ def run_pipeline(models=PIPELINE_MODELS, seconds=1.5, rounds=3, steps=None, jit=
                        **compare(ts, timers[plain_key])}
         # The input pipeline alone: images per second with no model to feed.
         alone = {"input pipeline alone, augmentation (as today)": ds_aug,
-                 "input pipeline alone, proposed augmentation": ds_new,
+                 "input pipeline alone, previous pipeline": ds_old,
                  "input pipeline alone, no augmentation": ds_plain}
         for ds in alone.values():
             for _ in ds.take(2):
@@ -448,7 +451,7 @@ def render_training(res: dict) -> list[str]:
              f"Each timed call is one `fit` epoch of `steps` batches (about "
              f"{res['seconds_per_call']} CPU-s), A = convviz's path (`make_dataset` with "
              "augmentation, train()'s progress callback), B = plain `model.fit` on numpy uint8 "
-             "arrays, interleaved A B A B on the same compiled model. Ratio = A images/s / B "
+             "arrays, interleaved A B, B A on the same compiled model. Ratio = A images/s / B "
              "images/s (target >= 1.0). " + RATIO_NOTE,
              "",
              f"Compile: {first.get('compile', '?')}; jit_compile={first.get('jit_compile')}. "

@@ -129,7 +129,11 @@ def _unpack_data(data, profile: Profile, seed: int):
 
 
 def augment_batch(images, pad: int = 4):
-    """Random crop with ``pad`` pixels of zero padding and a horizontal flip, per image of a uint8 batch."""
+    """Random crop with ``pad`` pixels of zero padding and a horizontal flip, per image of a uint8 batch.
+
+    The flip is folded into the crop: a flipped image reads its crop's columns right to left,
+    so the whole augmentation is two gathers (rows, then columns) on the padded batch.
+    """
     import tensorflow as tf
 
     b = tf.shape(images)[0]
@@ -137,12 +141,12 @@ def augment_batch(images, pad: int = 4):
     padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]])
     oy = tf.random.uniform([b], 0, 2 * pad + 1, dtype=tf.int32)
     ox = tf.random.uniform([b], 0, 2 * pad + 1, dtype=tf.int32)
-    rows = oy[:, None] + tf.range(h)[None, :]
-    cols = ox[:, None] + tf.range(w)[None, :]
-    out = tf.gather(padded, rows, axis=1, batch_dims=1)
-    out = tf.gather(out, cols, axis=2, batch_dims=1)
     flip = tf.random.uniform([b]) < 0.5
-    return tf.where(flip[:, None, None, None], tf.reverse(out, axis=[2]), out)
+    rows = oy[:, None] + tf.range(h)[None, :]
+    cols = ox[:, None] + tf.where(flip[:, None], tf.range(w - 1, -1, -1)[None, :],
+                                  tf.range(w)[None, :])
+    out = tf.gather(padded, rows, axis=1, batch_dims=1)
+    return tf.gather(out, cols, axis=2, batch_dims=1)
 
 
 def augment_batch_numpy(images: np.ndarray, rng: np.random.Generator, pad: int = 4) -> np.ndarray:
@@ -194,13 +198,22 @@ def make_dataset(x, y, batch_size: int, training: bool, augment: bool = True, se
         return _array_batches(x, y, batch_size, training, augment, seed)
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    # Shuffle and batch indices, then gather each batch from the arrays held once as tensors
+    # (as Keras does for numpy inputs): no shuffle buffer holding a second copy of the images,
+    # and one vectorised crop + flip per batch.
+    images, labels = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
+    ds = tf.data.Dataset.range(len(x))
     if training:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=training and len(x) >= batch_size)
-    if training and augment:
-        ds = ds.map(lambda a, b: (augment_batch(a), b), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+
+    def grab(idx):
+        xb = tf.gather(images, idx)
+        if training and augment:
+            xb = augment_batch(xb)
+        return xb, tf.gather(labels, idx)
+
+    return ds.map(grab, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def lr_schedule(profile: Profile, steps_per_epoch: int, epochs: int):

@@ -159,3 +159,27 @@ def test_augmentation_is_a_padded_crop_with_optional_flip():
         assert out.shape == x.shape and out.dtype == np.uint8
         assert all(_is_shifted_crop(o, i) for o, i in zip(out, x))
         assert not np.array_equal(out, x), "16 images all left unchanged: no augmentation happened"
+
+
+def test_training_batches_cover_each_image_once_per_epoch_and_reshuffle():
+    from convviz.training import make_dataset
+
+    n, bs = 70, 16
+    x = np.zeros((n, 32, 32, 3), np.uint8)
+    x[:, 0, 0, 0] = np.arange(n)  # each image carries its own index in one pixel
+    y = np.arange(n, dtype=np.int32)
+    ds = make_dataset(x, y, bs, training=True, augment=False, seed=3)
+    epochs = []
+    for _ in range(2):
+        seen = [(xb[:, 0, 0, 0].astype(int), yb) for xb, yb in ((np.asarray(a), np.asarray(b)) for a, b in ds)]
+        assert all(len(yb) == bs for _, yb in seen), "training drops the last partial batch"
+        assert all(np.array_equal(xi, yb) for xi, yb in seen), "images and labels stay paired"
+        order = np.concatenate([yb for _, yb in seen])
+        assert len(order) == (n // bs) * bs and len(set(order)) == len(order)
+        epochs.append(order)
+    assert not np.array_equal(epochs[0], epochs[1]), "a new order every epoch"
+    again = np.concatenate([np.asarray(b) for _, b in make_dataset(x, y, bs, training=True,
+                                                                   augment=False, seed=3)])
+    assert np.array_equal(again, epochs[0]), "the same seed gives the same first epoch"
+    test = np.concatenate([np.asarray(b) for _, b in make_dataset(x, y, bs, training=False)])
+    assert np.array_equal(test, y), "evaluation sees every image once, in order"
