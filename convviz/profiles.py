@@ -5,8 +5,8 @@ names; the ``CONVVIZ_PROFILE`` environment variable overrides that choice, so CI
 can run every notebook in ``quick`` without editing it.
 
 - ``quick``: CI and smoke tests. A small class-balanced subset, seconds per model.
-- ``class``: the default. The full training set, 3 epochs: 1 to 5 minutes per model on a
-  2-core laptop CPU or a Binder instance, so that a notebook's trainings fit 10 minutes.
+- ``class``: the default. The full training set, 3 epochs: under a minute to about 4 minutes
+  per model on a 2-core laptop CPU or a Binder instance, so that a notebook's trainings fit 10 minutes.
 - ``full``: a GPU. Long enough to reproduce the reference results in ``results/``.
 """
 from __future__ import annotations
@@ -53,7 +53,7 @@ PROFILES: dict[str, Profile] = {
                      learning_rate=0.05, weight_decay=5e-5, warmup_epochs=0.0),
     # Batch 64 at peak 0.1 (the same rate per image as 128 at 0.2): twice the steps in the
     # same 3 epochs at about the same time per epoch on a 2-core CPU, and half the activation
-    # memory. Measured on the MobileNet: 67.4 % against 65.0-66.2 % at batch 128.
+    # memory. The MobileNet: 67.4 % and 66.4 % in two runs, against 65.0-66.2 % at batch 128.
     "class": Profile("class", train_size=None, test_size=None, epochs=3, batch_size=64,
                      learning_rate=0.1, weight_decay=5e-5, warmup_epochs=0.3),
     "full": Profile("full", train_size=None, test_size=None, epochs=40, batch_size=256,
