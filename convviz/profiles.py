@@ -52,8 +52,9 @@ PROFILES: dict[str, Profile] = {
     "quick": Profile("quick", train_size=1000, test_size=500, epochs=2, batch_size=100,
                      learning_rate=0.05, weight_decay=5e-5, warmup_epochs=0.0),
     # Batch 64 at peak 0.1 (the same rate per image as 128 at 0.2): twice the steps in the
-    # same 3 epochs at about the same time per epoch on a 2-core CPU, and half the activation
-    # memory. The MobileNet: 67.4 % and 66.4 % in two runs, against 65.0-66.2 % at batch 128.
+    # same 3 epochs, CPU time per image within the scatter of batch 128 on a 2-core CPU, and
+    # half the activation memory. The MobileNet reaches 66.4 % (results/class/mobilenet.json;
+    # 65.0-66.2 % at batch 128).
     "class": Profile("class", train_size=None, test_size=None, epochs=3, batch_size=64,
                      learning_rate=0.1, weight_decay=5e-5, warmup_epochs=0.3),
     "full": Profile("full", train_size=None, test_size=None, epochs=40, batch_size=256,
