@@ -2,7 +2,8 @@
 
 - Input pipeline: ``tf.data`` over the uint8 arrays (scaling to floats happens
   inside the model), random crop with 4-pixel padding and horizontal flip done
-  per batch in the graph, prefetching. No Python runs per batch.
+  per batch in the graph, prefetching, a fixed number of input threads (tf.data's
+  autotuner off: it left a core idle in about half of the epochs). No Python runs per batch.
 - Budget from the run profile (:mod:`convviz.profiles`): epochs, batch size,
   learning rate (linear warm-up, then cosine decay), weight decay.
 - Progress: a progress line and a learning curve that update in place in a
@@ -213,7 +214,27 @@ def make_dataset(x, y, batch_size: int, training: bool, augment: bool = True, se
             xb = augment_batch(xb)
         return xb, tf.gather(labels, idx)
 
-    return ds.map(grab, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    # Fixed parallelism, and tf.data's autotuner off: with it on, about half of the epochs on a
+    # 2-core machine ran the training step on one core (the process at ~1.1 CPUs instead of
+    # ~1.8, 1.7x slower by the clock at the same CPU time per image; benchmarks/README.md,
+    # "Why the wall clock halved"). Keras' own pipeline for numpy inputs keeps it on.
+    ds = ds.map(grab, num_parallel_calls=_input_threads()).prefetch(PREFETCH_BATCHES)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.with_options(options)
+
+
+PREFETCH_BATCHES = 2  # batches made ahead of the training step
+MAX_INPUT_THREADS = 4  # one thread gathers and augments ~90k images/s, far above any model here
+
+
+def _input_threads() -> int:
+    """How many batches the input pipeline prepares at once: the usable cores, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_INPUT_THREADS, cores))
 
 
 def lr_schedule(profile: Profile, steps_per_epoch: int, epochs: int):

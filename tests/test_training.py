@@ -183,3 +183,17 @@ def test_training_batches_cover_each_image_once_per_epoch_and_reshuffle():
     assert np.array_equal(again, epochs[0]), "the same seed gives the same first epoch"
     test = np.concatenate([np.asarray(b) for _, b in make_dataset(x, y, bs, training=False)])
     assert np.array_equal(test, y), "evaluation sees every image once, in order"
+
+
+def test_input_pipeline_runs_without_the_tf_data_autotuner():
+    # With the autotuner on, about half of the epochs on a 2-core machine trained on one core
+    # (benchmarks/README.md): the pipeline keeps it off and sets its threads and prefetch itself.
+    from convviz.training import MAX_INPUT_THREADS, _input_threads, make_dataset
+
+    x = np.zeros((8, 32, 32, 3), np.uint8)
+    y = np.zeros(8, np.int32)
+    for training in (True, False):
+        ds = make_dataset(x, y, 4, training=training)
+        assert ds.options().autotune.enabled is False
+        assert sum(len(np.asarray(b)) for _, b in ds) == 8
+    assert 1 <= _input_threads() <= MAX_INPUT_THREADS
