@@ -233,6 +233,14 @@ def _findings(sections: dict) -> list[str]:
                      f"delivers {today:,.0f} images/CPU-s against the model's ~{model_rate:,.0f}: "
                      f"the whole input side is about {100 * model_rate / today:.1f}% of the "
                      f"training CPU.")
+        kernels = next((x for k, x in alone.items() if "before XLA" in k), None)
+        bare = next((x for k, x in alone.items() if "no augmentation" in k), None)
+        if today and kernels and bare:
+            line += (f" The crop+flip XLA-compiled (today) against TensorFlow's own kernels: "
+                     f"{today:,.0f} vs {kernels:,.0f} images/CPU-s for the whole input pipeline "
+                     f"(x{today / kernels:.2f}; without augmentation {bare:,.0f}), i.e. the "
+                     f"augmentation costs {1e6 * (1 / today - 1 / bare):.1f} instead of "
+                     f"{1e6 * (1 / kernels - 1 / bare):.1f} CPU-microseconds per image.")
         if today and before:
             line += (f" Before 2026-11-30's change (shuffle buffer of images, crop then flip: "
                      f"see below) the input pipeline delivered {before:,.0f} images/CPU-s: "
@@ -320,11 +328,18 @@ RECOMMENDATION = """\
    is kept in `benchmarks/training_speed.py::autotuned_dataset` and measured beside today's
    (pipeline section, "autotuner on" rows).
 
-3. **Done: `convviz.training.compile_for_training`** is train()'s compile call, and the
+3. **Done (2026-11-30, later): the crop and flip XLA-compiled** (`augment_batch`: the random
+   draws stay ordinary ops, the pad and the two gathers are one `tf.function(jit_compile=True)`,
+   with the same output for the same draws; `training_speed.py::kernels_dataset` keeps the
+   version on TensorFlow's kernels for the "before XLA" row). XLA is not used for the models
+   on a CPU (see 5.), but for this integer gather it more than doubles the input pipeline's
+   images per CPU second.
+
+4. **Done: `convviz.training.compile_for_training`** is train()'s compile call, and the
    benchmarks compile through it (`training_speed.py::compile_like_train`), so they measure
    exactly what `train()` runs.
 
-4. **Keep `jit_compile` at Keras' `"auto"`** (what `train()` does now): see the XLA section;
+5. **Keep `jit_compile` at Keras' `"auto"`** (what `train()` does now): see the XLA section;
    forcing XLA on a CPU would cost far more than anything else measured here. No change.
 
 Not worth changing (measured in the pipeline section, within the noise): `steps_per_execution`,

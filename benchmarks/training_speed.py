@@ -206,6 +206,31 @@ def autotuned_dataset(x, y, batch_size: int, seed: int = 0):
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def kernels_dataset(x, y, batch_size: int, seed: int = 0):
+    """Today's training pipeline with the crop and flip on TensorFlow's own kernels, as before
+    they were XLA-compiled (2026-11-30): the same draws, the same output."""
+    import tensorflow as tf
+
+    from convviz import training
+
+    images, labels = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
+
+    def grab(i):
+        xb = tf.gather(images, i)
+        b = tf.shape(xb)[0]
+        oy = tf.random.uniform([b], 0, 9, dtype=tf.int32)
+        ox = tf.random.uniform([b], 0, 9, dtype=tf.int32)
+        flip = tf.random.uniform([b]) < 0.5
+        return training.crop_flip(xb, oy, ox, flip), tf.gather(labels, i)
+
+    ds = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size, drop_remainder=len(x) >= batch_size)
+    ds = ds.map(grab, num_parallel_calls=training._input_threads()).prefetch(training.PREFETCH_BATCHES)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.with_options(options)
+
+
 def slow_calls(cores_busy: list[float], below: float = 1.4) -> int:
     """Calls that kept fewer than ``below`` cores busy: on this 2-core machine a training call
     either keeps ~1.8 cores busy or, when tf.data's autotuner idles one, ~1.1."""
@@ -371,24 +396,30 @@ def run_pipeline(models=PIPELINE_MODELS, seconds=1.5, rounds=3, steps=None, jit=
             rows[k] = {**{f"images_per_{u}": round(v, 1) for u, v in
                           (("s", rates(ts, images)["wall"]), ("cpu_s", rates(ts, images)["cpu"]))},
                        **compare(ts, timers[plain_key])}
-        # The input pipeline alone: images per second with no model to feed.
-        alone = {"input pipeline alone, augmentation (as today)": ds_aug,
-                 "input pipeline alone, previous pipeline": ds_old,
-                 "input pipeline alone, no augmentation": ds_plain}
+        # The input pipeline alone: images per second with no model to feed, over all the
+        # images at hand (a few hundred batches: an epoch of the timed calls' few dozen would
+        # mostly measure making the iterator).
+        n_all = (len(x_all) // bs) * bs
+        xa, ya = x_all[:n_all], y_all[:n_all]
+        alone = {"input pipeline alone, augmentation (as today)": convviz_dataset(xa, ya, bs),
+                 "input pipeline alone, crop+flip on TensorFlow's kernels (before XLA)":
+                     kernels_dataset(xa, ya, bs),
+                 "input pipeline alone, previous pipeline": previous_dataset(xa, ya, bs),
+                 "input pipeline alone, no augmentation": convviz_dataset(xa, ya, bs, augment=False)}
         for ds in alone.values():
             for _ in ds.take(2):
                 pass
         spent = {k: [] for k in alone}
-        for r in range(rounds):  # interleaved too, several epochs each
+        for r in range(rounds):  # interleaved too, two epochs each
             for label, ds in alone.items():
                 with Timer() as t:
-                    for _ in range(3):
+                    for _ in range(2):
                         for _ in ds:
                             pass
                 spent[label].append(t)
         for label, ts in spent.items():
-            rows[label] = {"images_per_s": round(rates(ts, 3 * images)["wall"], 1),
-                           "images_per_cpu_s": round(rates(ts, 3 * images)["cpu"], 1), "ratio": None}
+            rows[label] = {"images_per_s": round(rates(ts, 2 * n_all)["wall"], 1),
+                           "images_per_cpu_s": round(rates(ts, 2 * n_all)["cpu"], 1), "ratio": None}
         out["models"][name] = {"steps": n_steps, "rounds": rounds, "variants": rows,
                                "jit_compile": bool(base.jit_compile)}
         for k, v in rows.items():
