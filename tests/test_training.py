@@ -161,6 +161,23 @@ def test_augmentation_is_a_padded_crop_with_optional_flip():
         assert not np.array_equal(out, x), "16 images all left unchanged: no augmentation happened"
 
 
+def test_compiled_crop_matches_the_kernels_and_draws_change_per_batch():
+    # augment_batch runs its crop under XLA: same pixels as TensorFlow's kernels for the same
+    # offsets and flips (corners included), and fresh random draws on every call.
+    import tensorflow as tf
+
+    from convviz.training import _compiled_crop_flip, augment_batch, crop_flip
+
+    x = tf.constant(np.random.default_rng(2).integers(0, 256, (9, 32, 32, 3), dtype=np.uint8))
+    oy = tf.constant([0, 8, 4, 0, 8, 1, 7, 3, 5], tf.int32)
+    ox = tf.constant([0, 8, 4, 8, 0, 2, 6, 5, 3], tf.int32)
+    flip = tf.constant([False, True, False, True, False, True, True, False, True])
+    assert np.array_equal(np.asarray(_compiled_crop_flip()(x, oy, ox, flip, 4)),
+                          np.asarray(crop_flip(x, oy, ox, flip)))
+    outs = [np.asarray(augment_batch(x)) for _ in range(3)]
+    assert not (np.array_equal(outs[0], outs[1]) and np.array_equal(outs[1], outs[2]))
+
+
 def test_training_batches_cover_each_image_once_per_epoch_and_reshuffle():
     from convviz.training import make_dataset
 
