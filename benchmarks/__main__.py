@@ -213,11 +213,11 @@ def _findings(sections: dict) -> list[str]:
             lines.append(
                 f"- **tf.data's autotuner, {name}** (wall clock, same rounds): convviz as train() "
                 f"runs it (autotuner off, fixed threads) x{now['wall_ratio']:.3f} the images/s of "
-                f"plain `model.fit`, {slow_calls(now['cores_busy'])} slow calls of "
+                f"plain `model.fit`, slow calls {slow_calls(now['cores_busy'])} of "
                 f"{len(now['cores_busy'])}; with the autotuner on (the pipeline before) "
-                f"x{tuned['wall_ratio']:.3f}, {slow_calls(tuned['cores_busy'])} slow calls; plain "
-                f"`model.fit` (Keras' pipeline, autotuner on) {slow_calls(plain['cores_busy'])} slow "
-                f"calls. A slow call keeps ~{median([c for c in tuned['cores_busy'] + plain['cores_busy'] if c < 1.4] or [float('nan')]):.1f} "
+                f"x{tuned['wall_ratio']:.3f}, slow calls {slow_calls(tuned['cores_busy'])}; plain "
+                f"`model.fit` (Keras' pipeline, autotuner on): slow calls "
+                f"{slow_calls(plain['cores_busy'])}. A slow call keeps ~{median([c for c in tuned['cores_busy'] + plain['cores_busy'] if c < 1.4] or [float('nan')]):.1f} "
                 f"cores busy instead of ~{median(now['cores_busy']):.1f}; the CPU time per image "
                 f"does not change (CPU ratios x{ratio('convviz as train'):.3f} and "
                 f"x{tuned['ratio']:.3f}).")
@@ -256,20 +256,26 @@ def _findings(sections: dict) -> list[str]:
         lo, hi = min(cpu_min, key=cpu_min.get), max(cpu_min, key=cpu_min.get)
         ratios = [r["ratio"] for r in tr.values()]
         walls = [r["wall_ratio"] for r in tr.values()]
+        shares = [m["variants"][next(iter(m["variants"]))]["images_per_cpu_s"] / x["images_per_cpu_s"]
+                  for m in pipe.values() for k, x in m["variants"].items() if "as today" in k]
+        input_share = (f"pipeline section: the input side is {100 * max(shares):.1f}% of the "
+                       f"training CPU or less" if shares else "pipeline section")
+        busy = [c for r in tr.values() for c in r.get("cores_busy", [])]
         lines.append(
             f"- **convviz's pipeline against plain `model.fit`**: by the clock x{min(walls):.3f} "
             f"to x{max(walls):.3f} the images/s over the {len(tr)} teaching models (median "
             f"x{sorted(walls)[len(walls) // 2]:.3f}; {sum(w >= 1.0 for w in walls)} of {len(walls)} "
             f"at or above 1.0). By CPU time x{min(ratios):.3f} to x{max(ratios):.3f} (median "
             f"x{sorted(ratios)[len(ratios) // 2]:.3f}): the same work per image within the few per "
-            f"cent the rounds scatter, augmentation included (pipeline section: the input side is "
-            f"a per cent or two of the training CPU; the model's own convolutions are the cost). "
-            f"The clock's gain is the autotuner's idle core (finding above).")
+            f"cent the rounds scatter, augmentation included ({input_share}; the model's own "
+            f"convolutions are the cost). The clock's gain is the idle core that tf.data's "
+            f"autotuner leaves in Keras' pipeline (finding above).")
         lines.append(
             f"- **Class-profile budget on this machine**: one class-profile training costs "
             f"{cpu_min[lo]:.0f} ({lo}) to {cpu_min[hi]:.0f} ({hi}) CPU-minutes at the measured "
-            f"rates (training table), i.e. about that many wall minutes divided by the 1-2 cores "
-            f"TensorFlow keeps busy, plus evaluation ({profile().epochs} epochs of "
+            f"rates (training table), i.e. about that many wall minutes divided by the "
+            f"{f'~{median(busy):.1f}' if busy else '1-2'} cores a training call keeps busy here, "
+            f"plus evaluation ({profile().epochs} epochs of "
             f"{CLASS_TRAIN_IMAGES:,} images). A notebook's trainings must sum to well under 10 "
             f"minutes of wall time on 2 cores; the notebook table measures whether they do.")
     from benchmarks.notebooks_cost import current
