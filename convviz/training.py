@@ -133,10 +133,7 @@ def augment_batch(images, pad: int = 4):
     """Random crop with ``pad`` pixels of zero padding and a horizontal flip, per image of a uint8 batch.
 
     The flip is folded into the crop: a flipped image reads its crop's columns right to left,
-    so the whole augmentation is two gathers (rows, then columns) on the padded batch. The
-    random draws are ordinary TensorFlow ops; the pad and the gathers, which do the work, are
-    one XLA-compiled function (2.4x the images per CPU second of TensorFlow's own kernels on a
-    2-core CPU; benchmarks/README.md), with the same output for the same draws.
+    so the whole augmentation is two gathers (rows, then columns) on the padded batch.
     """
     import tensorflow as tf
 
@@ -144,12 +141,17 @@ def augment_batch(images, pad: int = 4):
     oy = tf.random.uniform([b], 0, 2 * pad + 1, dtype=tf.int32)
     ox = tf.random.uniform([b], 0, 2 * pad + 1, dtype=tf.int32)
     flip = tf.random.uniform([b]) < 0.5
-    return _compiled_crop_flip()(images, oy, ox, flip, pad)
+    return crop_flip(images, oy, ox, flip, pad)
 
 
 def crop_flip(images, oy, ox, flip, pad: int = 4):
     """The crops (row offset ``oy``, column offset ``ox`` into the zero-padded image) and flips
-    of :func:`augment_batch`, given its draws; TensorFlow's kernels, no XLA."""
+    of :func:`augment_batch`, given its draws.
+
+    Not XLA-compiled: under ``tf.function(jit_compile=True)`` the input pipeline ran at 2.1x the
+    images per CPU second, but that is under 1 % of a training's CPU, and loading XLA added
+    about 40 MB to every training process (benchmarks/README.md).
+    """
     import tensorflow as tf
 
     h, w = IMAGE_SHAPE[0], IMAGE_SHAPE[1]
@@ -159,19 +161,6 @@ def crop_flip(images, oy, ox, flip, pad: int = 4):
                                   tf.range(w)[None, :])
     out = tf.gather(padded, rows, axis=1, batch_dims=1)
     return tf.gather(out, cols, axis=2, batch_dims=1)
-
-
-_CROP_FLIP_XLA = None
-
-
-def _compiled_crop_flip():
-    """:func:`crop_flip` under ``tf.function(jit_compile=True)``, made once per process."""
-    global _CROP_FLIP_XLA
-    if _CROP_FLIP_XLA is None:
-        import tensorflow as tf
-
-        _CROP_FLIP_XLA = tf.function(crop_flip, jit_compile=True)
-    return _CROP_FLIP_XLA
 
 
 def augment_batch_numpy(images: np.ndarray, rng: np.random.Generator, pad: int = 4) -> np.ndarray:
