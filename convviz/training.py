@@ -150,7 +150,7 @@ def crop_flip(images, oy, ox, flip, pad: int = 4):
 
     Not XLA-compiled: under ``tf.function(jit_compile=True)`` the input pipeline ran at 2.1x the
     images per CPU second, but that is under 1 % of a training's CPU, and loading XLA added
-    about 40 MB to every training process (benchmarks/README.md).
+    about 40 MB to every training process (benchmarks/REPORT.md, the training path).
     """
     import tensorflow as tf
 
