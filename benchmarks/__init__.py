@@ -35,15 +35,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 from convviz.experiments import cpu_name  # noqa: E402  (one CPU probe for records and report)
+from convviz.training import usable_cores  # noqa: E402
 
 
 def quiet_tensorflow():
     """Keep TensorFlow's C++ start-up chatter out of the figures."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
-def usable_cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 def load_average() -> list[float]:
@@ -55,7 +52,7 @@ def load_average() -> list[float]:
 
 def machine() -> dict:
     """What the figures were measured on (no TensorFlow import; versions are added by sections)."""
-    info = {"cpu": cpu_name(), "cores": os.cpu_count(), "usable_cores": usable_cpus(),
+    info = {"cpu": cpu_name(), "cores": os.cpu_count(), "usable_cores": usable_cores(),
             "platform": platform.platform(), "python": platform.python_version()}
     try:
         import psutil

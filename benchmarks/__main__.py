@@ -196,9 +196,6 @@ def _findings(sections: dict) -> list[str]:
         def ratio(key):
             return next((x["ratio"] for k, x in v.items() if k.startswith(key)), None)
 
-        def wall(key):
-            return next((x.get("wall_ratio") for k, x in v.items() if k.startswith(key)), None)
-
         parts = {"as train() runs it": ratio("convviz as train"),
                  "without the progress callback": ratio("convviz without the progress"),
                  "without augmentation": ratio("convviz without augmentation"),

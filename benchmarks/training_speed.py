@@ -190,47 +190,52 @@ def previous_dataset(x, y, batch_size: int, seed: int = 0):
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def autotuned_dataset(x, y, batch_size: int, seed: int = 0):
-    """Today's training pipeline as it was before tf.data's autotuner was turned off
-    (2026-11-30): ``num_parallel_calls=AUTOTUNE``, ``prefetch(AUTOTUNE)``, the autotuner on, as
-    in Keras' own pipeline for numpy inputs. Everything else as ``make_dataset``."""
+def _index_pipeline(x, y, batch_size: int, seed: int, augment, autotune: bool):
+    """``make_dataset``'s shape (shuffled index batches, each gathered and given ``augment``)
+    with the autotuner on (AUTOTUNE map and prefetch) or off (today's threads and prefetch)."""
     import tensorflow as tf
 
-    from convviz.training import augment_batch
+    from convviz import training
 
     images, labels = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
     ds = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=len(x) >= batch_size)
-    ds = ds.map(lambda i: (augment_batch(tf.gather(images, i)), tf.gather(labels, i)),
-                num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    ds = ds.map(lambda i: (augment(tf.gather(images, i)), tf.gather(labels, i)),
+                num_parallel_calls=tf.data.AUTOTUNE if autotune else training._input_threads())
+    if autotune:
+        return ds.prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.prefetch(training.PREFETCH_BATCHES).with_options(options)
 
 
-def xla_dataset(x, y, batch_size: int, seed: int = 0):
+def autotuned_dataset(x, y, batch_size: int, seed: int = 0):
+    """Today's training pipeline as it was before tf.data's autotuner was turned off
+    (2026-11-30): ``num_parallel_calls=AUTOTUNE``, ``prefetch(AUTOTUNE)``, the autotuner on, as
+    in Keras' own pipeline for numpy inputs. Everything else as ``make_dataset``."""
+    from convviz.training import augment_batch
+
+    return _index_pipeline(x, y, batch_size, seed, augment_batch, autotune=True)
+
+
+def xla_dataset(x, y, batch_size: int, seed: int = 0, pad: int = 4):
     """Today's training pipeline with the crop and flip XLA-compiled (the random draws as
     ordinary ops, ``convviz.training.crop_flip`` under ``tf.function(jit_compile=True)``: the
     same output for the same draws). Measured, not adopted: about 40 MB more per process."""
     import tensorflow as tf
 
-    from convviz import training
+    from convviz.training import crop_flip
 
-    compiled = tf.function(training.crop_flip, jit_compile=True)
-    images, labels = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
+    compiled = tf.function(crop_flip, jit_compile=True)
 
-    def grab(i):
-        xb = tf.gather(images, i)
+    def augment(xb):
         b = tf.shape(xb)[0]
-        oy = tf.random.uniform([b], 0, 9, dtype=tf.int32)
-        ox = tf.random.uniform([b], 0, 9, dtype=tf.int32)
+        oy = tf.random.uniform([b], 0, 2 * pad + 1, dtype=tf.int32)
+        ox = tf.random.uniform([b], 0, 2 * pad + 1, dtype=tf.int32)
         flip = tf.random.uniform([b]) < 0.5
-        return compiled(xb, oy, ox, flip, 4), tf.gather(labels, i)
+        return compiled(xb, oy, ox, flip, pad)
 
-    ds = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size, drop_remainder=len(x) >= batch_size)
-    ds = ds.map(grab, num_parallel_calls=training._input_threads()).prefetch(training.PREFETCH_BATCHES)
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return ds.with_options(options)
+    return _index_pipeline(x, y, batch_size, seed, augment, autotune=False)
 
 
 def slow_calls(cores_busy: list[float], below: float = 1.4) -> int:

@@ -115,11 +115,10 @@ def cpu_name() -> str:
 
 def hardware() -> dict:
     """Platform, CPU, usable CPU count and GPU name (None without one) of this machine."""
-    from .training import environment  # knows each Keras backend's way to list GPUs
+    from .training import environment, usable_cores  # environment: each backend's way to list GPUs
 
     gpus = environment().get("gpus", [])
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"platform": platform.platform(), "cpu": cpu_name(), "cpu_count": cpus,
+    return {"platform": platform.platform(), "cpu": cpu_name(), "cpu_count": usable_cores(),
             "gpu": gpus[0] if gpus else None, "gpu_count": len(gpus)}
 
 

@@ -241,13 +241,16 @@ PREFETCH_BATCHES = 2  # batches made ahead of the training step
 MAX_INPUT_THREADS = 4  # one thread gathers and augments ~90k images/s, far above any model here
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the OS says, else all)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _input_threads() -> int:
     """How many batches the input pipeline prepares at once: the usable cores, at most 4."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(MAX_INPUT_THREADS, cores))
+    return max(1, min(MAX_INPUT_THREADS, usable_cores()))
 
 
 def lr_schedule(profile: Profile, steps_per_epoch: int, epochs: int):
